@@ -1,0 +1,1 @@
+//! minierl compiler (being built).

@@ -1,0 +1,1 @@
+//! The minierl runtime (being built).
