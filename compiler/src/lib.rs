@@ -9,7 +9,9 @@
 //! match compilation, register allocation → `minierl_bytecode::Module`).
 
 pub mod ast;
+pub mod bifs;
 pub mod diag;
+pub mod lexer;
 
 pub use diag::{Diagnostic, Severity};
 
