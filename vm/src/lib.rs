@@ -1,1 +1,38 @@
-//! The minierl runtime (being built).
+//! The minierl runtime: terms, heaps, garbage collection, the loader, the
+//! interpreter, processes and their scheduler, and the BIFs. The `minierl`
+//! binary (`main.rs`) is a thin command line over `Vm`.
+//!
+//! Code map:
+//! - `term` — the one-word `Term` encoding and its inspection API;
+//! - `heap` — process heaps, heap fragments, building terms, deep copy;
+//! - `gc` — the copying collector and the heap verifier;
+//! - `atom` — the global atom table;
+//! - `op` — the internal instruction set the loader produces;
+//! - `code` — module instances, the export table, the code table;
+//! - `loader` — verify + translate a `minierl_bytecode::Module` (prepare),
+//!   then commit;
+//! - `interp` — the dispatch loop, calls, exceptions, stack traces;
+//! - `process`, `sched` — processes, mailboxes, the run queue, timers;
+//! - `bif/` — native functions, one file per area;
+//! - `vm` — the VM object tying it together (autoload, spawning, running).
+//!
+//! `unsafe` is confined to `term.rs`, `heap.rs`, `gc.rs` and the dispatch
+//! loop's code-pointer reads in `interp.rs`; each block has a `// SAFETY:`.
+
+pub mod atom;
+pub mod bif;
+pub mod code;
+pub mod gc;
+pub mod heap;
+pub mod interp;
+pub mod loader;
+pub mod op;
+pub mod process;
+pub mod sched;
+pub mod term;
+pub mod vm;
+
+pub use atom::Atom;
+pub use heap::Heap;
+pub use term::Term;
+pub use vm::Vm;

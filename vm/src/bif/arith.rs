@@ -1,0 +1,3 @@
+//! BIFs: arith (being written).
+use super::BifDef;
+pub const BIFS: &[BifDef] = &[];

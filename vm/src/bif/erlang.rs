@@ -1,0 +1,3 @@
+//! BIFs: erlang (being written).
+use super::BifDef;
+pub const BIFS: &[BifDef] = &[];

@@ -1,0 +1,3 @@
+//! BIFs: lists (being written).
+use super::BifDef;
+pub const BIFS: &[BifDef] = &[];

@@ -1,0 +1,181 @@
+//! The VM's internal instruction set: what the loader translates the generic
+//! bytecode (`minierl_bytecode::Instr`) into and the interpreter runs.
+//!
+//! Differences from the generic form, all resolved once at load time:
+//! - operands are one word (`Src`): a constant term (atoms already global,
+//!   literals already built in the instance's literal area) or a register;
+//! - labels are absolute code addresses (`CodePtr`), so a jump is one load;
+//! - remote calls name their `&'static ExportEntry`, BIFs a native function;
+//! - `erlang:'+'/2` and `'-'/2` get their own ops with a small-int fast path,
+//!   comparisons one op each.
+
+use crate::atom::Atom;
+use crate::bif::BifFn;
+use crate::code::ExportEntry;
+use crate::term::{FunEntry, Term, SP_XREG, SP_YREG};
+use minierl_bytecode::{ErrorKind, SegFlags, SegKind, TypeTest};
+
+/// An operand: a constant term or an x/y register, in one word (the register
+/// forms use special-immediate tags no real term has).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(transparent)]
+pub struct Src(pub u64);
+
+impl Src {
+    #[inline]
+    pub const fn x(n: u16) -> Src {
+        Src(((n as u64) << 8) | SP_XREG)
+    }
+    #[inline]
+    pub const fn y(n: u16) -> Src {
+        Src(((n as u64) << 8) | SP_YREG)
+    }
+    #[inline]
+    pub const fn constant(t: Term) -> Src {
+        Src(t.raw())
+    }
+    #[inline]
+    pub const fn tag(self) -> u64 {
+        self.0 & 0xFF
+    }
+    #[inline]
+    pub const fn index(self) -> usize {
+        (self.0 >> 8) as usize
+    }
+}
+
+/// A destination register.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dst {
+    X(u16),
+    Y(u16),
+}
+
+/// The address of an op in a module instance's code (null: "none", e.g. a
+/// fail label meaning "raise").
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct CodePtr(pub *const Op);
+
+// SAFETY: code is immutable once loaded and never freed (instances are
+// leaked), so sharing addresses between threads is safe.
+unsafe impl Send for CodePtr {}
+unsafe impl Sync for CodePtr {}
+
+impl CodePtr {
+    pub const NULL: CodePtr = CodePtr(std::ptr::null());
+    #[inline]
+    pub fn is_null(self) -> bool {
+        self.0.is_null()
+    }
+}
+
+/// Comparison ops.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    EqExact,
+    NeExact,
+    Lt,
+    Ge,
+}
+
+/// One binary segment, operands resolved.
+#[derive(Clone, Copy, Debug)]
+pub struct Seg {
+    pub kind: SegKind,
+    pub value: Src,
+    pub size: Option<Src>,
+    pub unit: u8,
+    pub flags: SegFlags,
+}
+
+/// The internal instructions. See `minierl_bytecode::Instr` for semantics.
+#[derive(Debug)]
+pub enum Op {
+    FuncInfo { module: Atom, function: Atom, arity: u8 },
+    Allocate { stack: u16, live: u16 },
+    Deallocate { stack: u16 },
+    Return,
+    TestHeap { words: u32, live: u16 },
+
+    Call { arity: u8, target: CodePtr },
+    CallOnly { arity: u8, target: CodePtr },
+    CallLast { arity: u8, target: CodePtr, dealloc: u16 },
+    CallExt { arity: u8, export: &'static ExportEntry },
+    CallExtOnly { arity: u8, export: &'static ExportEntry },
+    CallExtLast { arity: u8, export: &'static ExportEntry, dealloc: u16 },
+    CallFun { arity: u8 },
+    CallFunOnly { arity: u8 },
+    CallFunLast { arity: u8, dealloc: u16 },
+    Apply { arity: u8 },
+    ApplyOnly { arity: u8 },
+    ApplyLast { arity: u8, dealloc: u16 },
+    Bif { f: BifFn, args: Box<[Src]>, dst: Dst, fail: CodePtr, live: u16, export: &'static ExportEntry },
+    Add { a: Src, b: Src, dst: Dst, fail: CodePtr, live: u16 },
+    Sub { a: Src, b: Src, dst: Dst, fail: CodePtr, live: u16 },
+
+    Move { src: Src, dst: Dst },
+    Swap { a: Dst, b: Dst },
+    GetList { src: Src, head: Dst, tail: Dst },
+    GetHd { src: Src, dst: Dst },
+    GetTl { src: Src, dst: Dst },
+    GetTupleElement { src: Src, index: u32, dst: Dst },
+    PutList { head: Src, tail: Src, dst: Dst },
+    PutTuple { elements: Box<[Src]>, dst: Dst },
+    MakeFun { entry: &'static FunEntry, free: Box<[Src]>, dst: Dst },
+
+    Jump { target: CodePtr },
+    Test { test: TypeTest, src: Src, fail: CodePtr },
+    Cmp { op: Cmp, a: Src, b: Src, fail: CodePtr },
+    TestArity { src: Src, arity: u32, fail: CodePtr },
+    IsTaggedTuple { src: Src, arity: u32, tag: Term, fail: CodePtr },
+    /// Keys that are all immediates are sorted by raw word (binary search);
+    /// otherwise `linear` and compared with `=:=`.
+    SelectVal { src: Src, fail: CodePtr, table: Box<[(Term, CodePtr)]>, linear: bool },
+    SelectTupleArity { src: Src, fail: CodePtr, table: Box<[(u32, CodePtr)]> },
+
+    Error { kind: ErrorKind, src: Src },
+    Raise,
+    Try { y: u16, handler: CodePtr },
+    TryEnd { y: u16 },
+    TryCase { y: u16 },
+    Catch { y: u16, handler: CodePtr },
+    CatchEnd { y: u16 },
+
+    Send,
+    LoopRec { fail: CodePtr, dst: Dst },
+    LoopRecEnd { target: CodePtr },
+    RemoveMessage,
+    Wait { target: CodePtr },
+    WaitTimeout { target: CodePtr, timeout: Src },
+    Timeout,
+
+    PutMapAssoc { src: Src, dst: Dst, fail: CodePtr, pairs: Box<[(Src, Src)]>, live: u16 },
+    PutMapExact { src: Src, dst: Dst, fail: CodePtr, pairs: Box<[(Src, Src)]>, live: u16 },
+    HasMapFields { src: Src, fail: CodePtr, keys: Box<[Src]> },
+    GetMapElements { src: Src, fail: CodePtr, pairs: Box<[(Src, Dst)]> },
+
+    BsCreate { segments: Box<[Seg]>, dst: Dst, fail: CodePtr, live: u16 },
+    BsStartMatch { src: Src, dst: Dst, fail: CodePtr, live: u16 },
+    BsGet { ctx: Src, kind: SegKind, size: Option<Src>, unit: u8, flags: SegFlags, dst: Dst, fail: CodePtr, live: u16 },
+    BsSkip { ctx: Src, size: Option<Src>, unit: u8, fail: CodePtr },
+    BsTestTail { ctx: Src, bits: u32, fail: CodePtr },
+    BsTestUnit { ctx: Src, unit: u8, fail: CodePtr },
+    BsGetPosition { ctx: Src, dst: Dst },
+    BsSetPosition { ctx: Src, pos: Src },
+
+    Nop,
+    /// Not produced by the loader: the code the VM runs when a process's
+    /// outermost function returns (the bottom continuation pointer).
+    ProcessExit,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn op_size_is_pinned() {
+        assert!(std::mem::size_of::<super::Op>() <= 48, "{}", std::mem::size_of::<super::Op>());
+        assert_eq!(std::mem::size_of::<super::Src>(), 8);
+    }
+}
