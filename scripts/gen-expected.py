@@ -120,8 +120,8 @@ def compile_error(src):
             return "%s: expected a compile error, erlc succeeded" % src
         errors, warnings = [], []
         for line in (c.stdout + c.stderr).decode("utf-8").splitlines():
-            if line.startswith("%"):
-                continue  # OTP 25 shows the source line and a caret
+            if line.startswith("%") or not line.strip():
+                continue  # OTP 25 shows the source line, a caret and a blank line
             m = ERL_LINE.match(line)
             if not m:
                 return "%s: unexpected erlc output line: %r" % (src, line)
