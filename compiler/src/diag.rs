@@ -38,3 +38,75 @@ impl Diagnostic {
         self
     }
 }
+
+// ---------------------------------------------------------------- rendering
+
+/// The 1-based line and column of a byte offset. Columns count characters
+/// (a tab is one column), as erl_scan counts them. An offset past the end or
+/// inside a character is clamped.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = source[line_start..offset].chars().count() + 1;
+    (line, col)
+}
+
+/// `LINE:COL: message` (warnings with erlc's `Warning: ` prefix): the form of
+/// the expected-diagnostics files of `lang-tests/compile_errors`.
+pub fn short(source: &str, d: &Diagnostic) -> String {
+    let (line, col) = line_col(source, d.span.start as usize);
+    match d.severity {
+        Severity::Error => format!("{line}:{col}: {}", d.message),
+        Severity::Warning => format!("{line}:{col}: Warning: {}", d.message),
+    }
+}
+
+/// Renders diagnostics for a terminal: for each, the first line is
+/// `file:LINE:COL: error: message` (or `warning:`), then the source line
+/// with carets under the span, the label after the carets, and the hint.
+pub fn render(file_name: &str, source: &str, diags: &[Diagnostic], color: bool) -> String {
+    let (bold, red, yellow, blue, reset) =
+        if color { ("\x1b[1m", "\x1b[1;31m", "\x1b[1;33m", "\x1b[1;34m", "\x1b[0m") } else { ("", "", "", "", "") };
+    let mut out = String::new();
+    for d in diags {
+        let start = d.span.start as usize;
+        let (line, col) = line_col(source, start);
+        let (sev, sev_color) = match d.severity {
+            Severity::Error => ("error", red),
+            Severity::Warning => ("warning", yellow),
+        };
+        out.push_str(&format!("{bold}{file_name}:{line}:{col}:{reset} {sev_color}{sev}{reset}{bold}: {}{reset}\n", d.message));
+        // The source line, if the offset is inside the text.
+        let clamped = start.min(source.len());
+        let line_start = source[..floor_boundary(source, clamped)].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = source[line_start..].find('\n').map_or(source.len(), |i| line_start + i);
+        let text = source[line_start..line_end].trim_end_matches('\r');
+        let gutter = line.to_string().len();
+        out.push_str(&format!("{blue}{:gutter$} |{reset}\n", ""));
+        out.push_str(&format!("{blue}{line} |{reset} {text}\n"));
+        // Carets: copy tabs so they line up under the text.
+        let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let end = (d.span.end as usize).clamp(clamped, line_end);
+        let width = source[floor_boundary(source, clamped)..floor_boundary(source, end)].chars().count().max(1);
+        let label = d.label.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
+        out.push_str(&format!("{blue}{:gutter$} |{reset} {pad}{sev_color}{}{label}{reset}\n", "", "^".repeat(width)));
+        if let Some(h) = &d.hint {
+            out.push_str(&format!("{blue}{:gutter$} = {reset}{bold}hint{reset}: {h}\n", ""));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}

@@ -10,8 +10,11 @@
 
 pub mod ast;
 pub mod bifs;
+pub mod check;
 pub mod diag;
 pub mod lexer;
+pub mod parse;
+pub mod preprocess;
 
 pub use diag::{Diagnostic, Severity};
 
@@ -29,4 +32,28 @@ pub struct Options {
 pub struct Compiled {
     pub module: minierl_bytecode::Module,
     pub warnings: Vec<Diagnostic>,
+}
+
+/// The front end: lexes, preprocesses, parses and checks one source file.
+/// Returns the module if there is no error; the diagnostics hold every error
+/// and warning, errors first (syntax errors, then the checks' errors, in
+/// source order), then warnings in source order, as erlc prints them.
+/// Deterministic, and never panics, whatever the input.
+pub fn parse(file_name: &str, source: &str, opts: &Options) -> (Option<ast::Module>, Vec<Diagnostic>) {
+    let (toks, lex_errors) = lexer::lex(source);
+    let (forms, mut errors) = preprocess::preprocess(file_name, source, toks, lex_errors, opts);
+    let (forms, syntax, mut lint) = parse::parse_forms(source, forms);
+    errors.extend(syntax);
+    let module = ast::Module { forms };
+    lint.extend(check::check(&module, file_name, source, opts));
+    let (mut late, mut warnings): (Vec<_>, Vec<_>) = lint.into_iter().partition(|d| d.severity == Severity::Error);
+    // Errors found while preprocessing and parsing come first, in the
+    // order of the forms; then the errors of the checks, sorted by position.
+    errors.sort_by_key(|d| d.span.start);
+    late.sort_by_key(|d| d.span.start);
+    warnings.sort_by_key(|d| d.span.start);
+    let ok = errors.is_empty() && late.is_empty();
+    errors.extend(late);
+    errors.extend(warnings);
+    (if ok { Some(module) } else { None }, errors)
 }
