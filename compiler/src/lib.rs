@@ -49,9 +49,16 @@ pub fn parse(file_name: &str, source: &str, opts: &Options) -> (Option<ast::Modu
     let (mut late, mut warnings): (Vec<_>, Vec<_>) = lint.into_iter().partition(|d| d.severity == Severity::Error);
     // Errors found while preprocessing and parsing come first, in the
     // order of the forms; then the errors of the checks, sorted by position.
+    // Ties are broken by the message, which is close to erlc's order (it
+    // sorts by position, then by the error term).
     errors.sort_by_key(|d| d.span.start);
-    late.sort_by_key(|d| d.span.start);
-    warnings.sort_by_key(|d| d.span.start);
+    late.sort_by(|a, b| (a.span.start, &a.message).cmp(&(b.span.start, &b.message)));
+    warnings.sort_by(|a, b| (a.span.start, &a.message).cmp(&(b.span.start, &b.message)));
+    if errors.is_empty() && late.is_empty() {
+        // erlc compares the module name with the file name only once the
+        // module compiled cleanly.
+        late.extend(check::module_name_mismatch(&module, file_name));
+    }
     let ok = errors.is_empty() && late.is_empty();
     errors.extend(late);
     errors.extend(warnings);
