@@ -12,7 +12,9 @@ Never uses minierl.  For every lang-tests/**/NAME.mrl:
   1 when it raises an uncaught exception (the launcher prints the class, the
   reason and the stack on stderr, never on stdout), N on erlang:halt(N).
   standard_io is switched to {encoding, unicode} before main runs (OTP 25's
-  escript defaults to latin1 on a pipe; OTP 26+ and minierl use UTF-8).
+  escript defaults to latin1 on a pipe; OTP 26+ and minierl use UTF-8), and
+  logger's default handler (crash reports of other processes) writes to
+  standard_error instead of standard_io.
 
 * inside lang-tests/compile_errors/: run `erlc` (which must fail) and write
   NAME.errors (one `LINE:COL: message` per error) and, if erlc printed
@@ -37,6 +39,11 @@ LAUNCHER = r"""#!/usr/bin/env escript
 %%%%! -pa %(dir)s -noinput
 main(Args) ->
     ok = io:setopts(standard_io, [{encoding, unicode}]),
+    %% Crash reports of other processes go to stderr (OTP's default handler
+    %% writes them to standard_io, racing with the program's own output).
+    ok = logger:remove_handler(default),
+    ok = logger:add_handler(default, logger_std_h,
+                            #{config => #{type => standard_error}}),
     Mod = '%(mod)s',
     {module, Mod} = code:ensure_loaded(Mod),
     try
