@@ -125,7 +125,7 @@ pub struct Instance {
     /// `module_info(attributes)` as a literal term.
     pub attributes: Term,
     pub vsn: u64,
-    state: AtomicU8,
+    pub(crate) state: AtomicU8,
     /// Load sequence number (distinguishes versions).
     pub generation: u64,
 }

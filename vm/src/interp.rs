@@ -1,1 +1,1008 @@
-//! (being written)
+//! The interpreter: runs one process for a budget of reductions and returns
+//! an `Outcome` (yield, wait, exit, halt) instead of blocking.
+//!
+//! The dispatch loop matches on the current op; each arm reads its operands
+//! and either does the work inline (moves, tests, the small-int fast paths)
+//! or calls a small function. Reductions are charged only at calls, returns
+//! and `LoopRecEnd` back-edges, as BEAM does; garbage is collected only at
+//! safe points (`Allocate`, `TestHeap`, calls, returns, waits) where the
+//! number of live x registers is known.
+//!
+//! Calls push the continuation pointer (CP) on the stack, `Allocate` pushes
+//! the y slots above it, `Return` pops the CP. So a frame is
+//! `[CP, y(n-1) .. y0]` and every CP on the stack is a real return address,
+//! which is what stack traces and `check_process_code` read.
+
+use crate::atom::{self, Atom};
+use crate::code::{ExportEntry, Mfa, Special};
+use crate::gc;
+use crate::op::{Cmp, CodePtr, Dst, Op, Src};
+use crate::process::{Class, Exc, Process};
+use crate::term::*;
+use minierl_bytecode::{ErrorKind, TypeTest};
+use std::cmp::Ordering;
+
+/// Reductions per time slice. BEAM uses 4000: long enough that switching
+/// costs little, short enough that a busy process lets others run often.
+pub const REDUCTIONS: i64 = 4000;
+
+/// Number of x registers (as `minierl_bytecode::MAX_X_REGS`).
+pub const MAX_X: usize = minierl_bytecode::MAX_X_REGS as usize;
+
+/// How many stack trace entries an exception keeps (BEAM's default
+/// `backtrace_depth`).
+pub const BACKTRACE_DEPTH: usize = 8;
+
+/// The op a process's outermost function returns to.
+pub static EXIT_OP: Op = Op::ProcessExit;
+
+/// Why `run` returned.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Out of reductions: put the process back in the run queue.
+    Yield,
+    /// Waiting for a message (and maybe `p.timer`).
+    Wait,
+    /// Finished normally (its first function returned).
+    Normal,
+    /// Died of an uncaught exception.
+    Crash { class: Class, reason: Term, trace: Term },
+    /// `erlang:exit/1` outside a catch is also a crash with class exit.
+    /// `erlang:halt/1`.
+    Halt(i32),
+}
+
+/// An extra top frame for a stack trace: a BIF or an undefined function
+/// called with these arguments.
+#[derive(Clone, Copy)]
+pub struct Extra {
+    pub module: Atom,
+    pub function: Atom,
+    pub args: Term,
+    pub error_info: bool,
+}
+
+type Raise = (Exc, Option<Extra>);
+
+#[inline(always)]
+fn get(x: &[Term], stack: &[Term], s: Src) -> Term {
+    match s.0 & 0xFF {
+        SP_XREG => x[s.index()],
+        SP_YREG => stack[stack.len() - 1 - s.index()],
+        _ => Term::from_raw(s.0),
+    }
+}
+
+#[inline(always)]
+fn put(x: &mut [Term], stack: &mut [Term], d: Dst, v: Term) {
+    match d {
+        Dst::X(r) => x[r as usize] = v,
+        Dst::Y(r) => {
+            let l = stack.len();
+            stack[l - 1 - r as usize] = v
+        }
+    }
+}
+
+/// Prepare `p` to start in `entry` with `args` (already on its heap).
+pub fn setup_call(p: &mut Process, entry: *const Op, args: &[Term]) {
+    p.stack.clear();
+    p.stack.push(Term::cp(&EXIT_OP as *const Op as *const u8));
+    p.ip = entry;
+    p.saved_x.clear();
+    p.saved_x.extend_from_slice(args);
+}
+
+/// Run `p` for up to `budget` reductions with the scheduler's registers.
+pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
+    debug_assert!(x.len() >= MAX_X);
+    let n = p.saved_x.len();
+    x[..n].copy_from_slice(&p.saved_x);
+    p.saved_x.clear();
+    let mut ip: *const Op = p.ip;
+    let mut reds = budget;
+
+    macro_rules! g {
+        ($s:expr) => {
+            get(x, &p.stack, $s)
+        };
+    }
+    macro_rules! s {
+        ($d:expr, $v:expr) => {{
+            let v = $v;
+            put(x, &mut p.stack, $d, v)
+        }};
+    }
+    macro_rules! next {
+        () => {{
+            // SAFETY: the verifier guarantees that control never falls off
+            // the end of a function, so ip + 1 is inside the code array.
+            ip = unsafe { ip.add(1) };
+            continue;
+        }};
+    }
+    macro_rules! jump {
+        ($l:expr) => {{
+            ip = $l.0;
+            continue;
+        }};
+    }
+    macro_rules! fail_or {
+        ($fail:expr, $exc:expr) => {{
+            if $fail.is_null() {
+                break ($exc, None);
+            } else {
+                jump!($fail)
+            }
+        }};
+    }
+    // A safe point after a call or return: collect, then maybe yield.
+    macro_rules! safepoint {
+        ($live:expr) => {{
+            reds -= 1;
+            if p.heap.wants_gc() {
+                gc::collect(p, x, $live as usize, 0);
+            }
+            if reds <= 0 {
+                p.reductions += (budget - reds) as u64;
+                p.saved_x.extend_from_slice(&x[..$live as usize]);
+                p.ip = ip;
+                return Outcome::Yield;
+            }
+        }};
+    }
+
+    loop {
+        let (exc, extra): Raise = loop {
+            // SAFETY: ip always points at an op of a loaded instance (never
+            // freed) or at EXIT_OP: it is set only from verified labels,
+            // continuation pointers we pushed, or export targets.
+            let op = unsafe { &*ip };
+            match op {
+                Op::Move { src, dst } => {
+                    s!(*dst, g!(*src));
+                    next!()
+                }
+                Op::Cmp { op, a, b, fail } => {
+                    let (a, b) = (g!(*a), g!(*b));
+                    let ok = if a.is_small() && b.is_small() {
+                        let (a, b) = (a.small_value(), b.small_value());
+                        match op {
+                            Cmp::Lt => a < b,
+                            Cmp::Ge => a >= b,
+                            Cmp::Eq | Cmp::EqExact => a == b,
+                            Cmp::Ne | Cmp::NeExact => a != b,
+                        }
+                    } else {
+                        compare(*op, a, b)
+                    };
+                    if ok {
+                        next!()
+                    } else {
+                        jump!(*fail)
+                    }
+                }
+                Op::Add { a, b, dst, fail, .. } => {
+                    let (va, vb) = (g!(*a), g!(*b));
+                    if va.is_small() && vb.is_small() {
+                        let r = va.small_value() + vb.small_value();
+                        if Term::int_fits(r) {
+                            s!(*dst, Term::small(r));
+                            next!()
+                        }
+                    }
+                    match crate::bif::arith::add(p, va, vb) {
+                        Ok(v) => {
+                            s!(*dst, v);
+                            next!()
+                        }
+                        Err(e) => {
+                            if fail.is_null() {
+                                let args = p.heap.list(&[va, vb]);
+                                break (e, Some(Extra { module: atom::ERLANG, function: atom::intern("+"), args, error_info: true }));
+                            }
+                            jump!(*fail)
+                        }
+                    }
+                }
+                Op::Sub { a, b, dst, fail, .. } => {
+                    let (va, vb) = (g!(*a), g!(*b));
+                    if va.is_small() && vb.is_small() {
+                        let r = va.small_value() - vb.small_value();
+                        if Term::int_fits(r) {
+                            s!(*dst, Term::small(r));
+                            next!()
+                        }
+                    }
+                    match crate::bif::arith::sub(p, va, vb) {
+                        Ok(v) => {
+                            s!(*dst, v);
+                            next!()
+                        }
+                        Err(e) => {
+                            if fail.is_null() {
+                                let args = p.heap.list(&[va, vb]);
+                                break (e, Some(Extra { module: atom::ERLANG, function: atom::intern("-"), args, error_info: true }));
+                            }
+                            jump!(*fail)
+                        }
+                    }
+                }
+                Op::Call { arity, target } => {
+                    // SAFETY: the op after a call exists (verified).
+                    p.stack.push(Term::cp(unsafe { ip.add(1) } as *const u8));
+                    ip = target.0;
+                    safepoint!(*arity);
+                    continue;
+                }
+                Op::CallOnly { arity, target } => {
+                    ip = target.0;
+                    safepoint!(*arity);
+                    continue;
+                }
+                Op::CallLast { arity, target, dealloc } => {
+                    let l = p.stack.len();
+                    p.stack.truncate(l - *dealloc as usize);
+                    ip = target.0;
+                    safepoint!(*arity);
+                    continue;
+                }
+                Op::Return => {
+                    let cp = p.stack.pop().and_then(|t| t.as_cp()).expect("return without a continuation pointer");
+                    ip = cp as *const Op;
+                    safepoint!(1);
+                    continue;
+                }
+                Op::Allocate { stack, live } => {
+                    let l = p.stack.len();
+                    p.stack.resize(l + *stack as usize, Term::NIL);
+                    if p.heap.wants_gc() {
+                        gc::collect(p, x, *live as usize, 0);
+                    }
+                    next!()
+                }
+                Op::Deallocate { stack } => {
+                    let l = p.stack.len();
+                    p.stack.truncate(l - *stack as usize);
+                    next!()
+                }
+                Op::TestHeap { words, live } => {
+                    if p.heap.free_words() < *words as usize || p.heap.wants_gc() {
+                        gc::collect(p, x, *live as usize, *words as usize);
+                    }
+                    next!()
+                }
+                Op::GetList { src, head, tail } => {
+                    let (h, t) = g!(*src).cons_unchecked();
+                    s!(*head, h);
+                    s!(*tail, t);
+                    next!()
+                }
+                Op::GetHd { src, dst } => {
+                    let (h, _) = g!(*src).cons_unchecked();
+                    s!(*dst, h);
+                    next!()
+                }
+                Op::GetTl { src, dst } => {
+                    let (_, t) = g!(*src).cons_unchecked();
+                    s!(*dst, t);
+                    next!()
+                }
+                Op::PutList { head, tail, dst } => {
+                    let (h, t) = (g!(*head), g!(*tail));
+                    let c = p.heap.cons(h, t);
+                    s!(*dst, c);
+                    next!()
+                }
+                Op::GetTupleElement { src, index, dst } => {
+                    let t = g!(*src);
+                    let e = t.tuple_unchecked()[*index as usize];
+                    s!(*dst, e);
+                    next!()
+                }
+                Op::PutTuple { elements, dst } => {
+                    let (t, ptr) = p.heap.tuple_uninit(elements.len(), Term::NIL);
+                    for (i, e) in elements.iter().enumerate() {
+                        let v = g!(*e);
+                        // SAFETY: ptr points at the tuple's elements.len() slots.
+                        unsafe { *ptr.add(i) = v };
+                    }
+                    s!(*dst, t);
+                    next!()
+                }
+                Op::Test { test, src, fail } => {
+                    if type_test(*test, g!(*src)) {
+                        next!()
+                    } else {
+                        jump!(*fail)
+                    }
+                }
+                Op::TestArity { src, arity, fail } => {
+                    let t = g!(*src);
+                    if t.tuple_elements().map(|e| e.len() as u32) == Some(*arity) {
+                        next!()
+                    } else {
+                        jump!(*fail)
+                    }
+                }
+                Op::IsTaggedTuple { src, arity, tag, fail } => {
+                    let t = g!(*src);
+                    match t.tuple_elements() {
+                        Some(e) if e.len() as u32 == *arity && e.first() == Some(tag) => next!(),
+                        _ => jump!(*fail),
+                    }
+                }
+                Op::SelectVal { src, fail, table, linear } => {
+                    let v = g!(*src);
+                    let hit = if *linear {
+                        table.iter().find(|(k, _)| eq_exact(*k, v)).map(|e| e.1)
+                    } else if v.is_immediate() {
+                        table.binary_search_by_key(&v.raw(), |(k, _)| k.raw()).ok().map(|i| table[i].1)
+                    } else {
+                        None
+                    };
+                    jump!(hit.unwrap_or(*fail))
+                }
+                Op::SelectTupleArity { src, fail, table } => {
+                    let n = g!(*src).tuple_elements().map(|e| e.len() as u32);
+                    let hit = n.and_then(|n| table.iter().find(|(a, _)| *a == n)).map(|e| e.1);
+                    jump!(hit.unwrap_or(*fail))
+                }
+                Op::Jump { target } => jump!(*target),
+                Op::Swap { a, b } => {
+                    let (va, vb) = (g!(Src::from(*a)), g!(Src::from(*b)));
+                    s!(*a, vb);
+                    s!(*b, va);
+                    next!()
+                }
+                Op::Bif { f, args, dst, fail, export, .. } => {
+                    let mut argv = [Term::NIL; 8];
+                    let n = args.len().min(8);
+                    for (i, a) in args.iter().take(8).enumerate() {
+                        argv[i] = g!(*a);
+                    }
+                    match f(p, &argv[..n]) {
+                        Ok(v) => {
+                            s!(*dst, v);
+                            next!()
+                        }
+                        Err(e) => {
+                            if fail.is_null() || matches!(e, Exc::Halt(_)) {
+                                let a = p.heap.list(&argv[..n]);
+                                let extra = bif_extra(export, a, &e);
+                                break (e, extra);
+                            }
+                            jump!(*fail)
+                        }
+                    }
+                }
+                Op::CallExt { arity, export } => {
+                    // SAFETY: the op after a call exists (verified).
+                    let cp = unsafe { ip.add(1) };
+                    match call_export(p, x, export, *arity, Some(cp)) {
+                        Ok(t) => ip = t,
+                        Err(r) => break r,
+                    }
+                    safepoint!(*arity);
+                    continue;
+                }
+                Op::CallExtOnly { arity, export } => {
+                    match call_export(p, x, export, *arity, None) {
+                        Ok(t) => ip = t,
+                        Err(r) => break r,
+                    }
+                    safepoint!(*arity);
+                    continue;
+                }
+                Op::CallExtLast { arity, export, dealloc } => {
+                    let l = p.stack.len();
+                    p.stack.truncate(l - *dealloc as usize);
+                    match call_export(p, x, export, *arity, None) {
+                        Ok(t) => ip = t,
+                        Err(r) => break r,
+                    }
+                    safepoint!(*arity);
+                    continue;
+                }
+                Op::CallFun { arity } | Op::CallFunOnly { arity } | Op::CallFunLast { arity, .. } => {
+                    let cp = match op {
+                        // SAFETY: the op after a call exists (verified).
+                        Op::CallFun { .. } => Some(unsafe { ip.add(1) }),
+                        Op::CallFunLast { dealloc, .. } => {
+                            let l = p.stack.len();
+                            p.stack.truncate(l - *dealloc as usize);
+                            None
+                        }
+                        _ => None,
+                    };
+                    let f = x[*arity as usize];
+                    match call_fun(p, x, f, *arity, cp) {
+                        Ok(t) => ip = t,
+                        Err(r) => break r,
+                    }
+                    safepoint!(*arity);
+                    continue;
+                }
+                Op::Apply { arity } | Op::ApplyOnly { arity } | Op::ApplyLast { arity, .. } => {
+                    let cp = match op {
+                        // SAFETY: the op after a call exists (verified).
+                        Op::Apply { .. } => Some(unsafe { ip.add(1) }),
+                        Op::ApplyLast { dealloc, .. } => {
+                            let l = p.stack.len();
+                            p.stack.truncate(l - *dealloc as usize);
+                            None
+                        }
+                        _ => None,
+                    };
+                    let (m, f) = (x[*arity as usize], x[*arity as usize + 1]);
+                    let r = match (m.as_atom(), f.as_atom()) {
+                        (Some(m), Some(f)) => {
+                            let e = p.vm.code.export(Mfa(m, f, *arity));
+                            call_export(p, x, e, *arity, cp)
+                        }
+                        _ => Err((Exc::badarg(), None)),
+                    };
+                    match r {
+                        Ok(t) => ip = t,
+                        Err(r) => break r,
+                    }
+                    safepoint!(*arity);
+                    continue;
+                }
+                Op::MakeFun { entry, free, dst } => {
+                    let mut fv: smallvec::SmallVec<[Term; 8]> = smallvec::SmallVec::new();
+                    for s in free.iter() {
+                        fv.push(g!(*s));
+                    }
+                    let t = p.heap.fun(entry, &fv);
+                    s!(*dst, t);
+                    next!()
+                }
+                Op::FuncInfo { .. } => {
+                    let Op::FuncInfo { arity, .. } = op else { unreachable!() };
+                    let args = p.heap.list(&x[..*arity as usize]);
+                    break (
+                        Exc::Raise {
+                            class: Class::Error,
+                            reason: Term::atom(atom::FUNCTION_CLAUSE),
+                            args: Some(args),
+                            trace: None,
+                        },
+                        None,
+                    );
+                }
+                Op::Error { kind, src } => {
+                    let v = g!(*src);
+                    let reason = match kind {
+                        ErrorKind::IfClause => Term::atom(atom::IF_CLAUSE),
+                        ErrorKind::Badarg => Term::atom(atom::BADARG),
+                        ErrorKind::Badmatch => p.heap.tuple(&[Term::atom(atom::BADMATCH), v]),
+                        ErrorKind::CaseClause => p.heap.tuple(&[Term::atom(atom::CASE_CLAUSE), v]),
+                        ErrorKind::TryClause => p.heap.tuple(&[Term::atom(atom::TRY_CLAUSE), v]),
+                        ErrorKind::Badrecord => p.heap.tuple(&[Term::atom(atom::BADRECORD), v]),
+                        ErrorKind::Badfun => p.heap.tuple(&[Term::atom(atom::BADFUN), v]),
+                    };
+                    break (Exc::error(reason), None);
+                }
+                Op::Raise => {
+                    let (c, r, t) = (x[0], x[1], x[2]);
+                    let class = match c.as_atom() {
+                        Some(atom::ERROR) => Some(Class::Error),
+                        Some(atom::THROW) => Some(Class::Throw),
+                        Some(atom::EXIT) => Some(Class::Exit),
+                        _ => None,
+                    };
+                    match class {
+                        Some(class) => break (Exc::Raise { class, reason: r, args: None, trace: Some(t) }, None),
+                        None => break (Exc::badarg(), None),
+                    }
+                }
+                Op::Try { y, .. } | Op::Catch { y, .. } => {
+                    let l = p.stack.len();
+                    p.stack[l - 1 - *y as usize] = Term::catch_marker(ip as *const u8);
+                    next!()
+                }
+                Op::TryEnd { y } | Op::TryCase { y } => {
+                    let l = p.stack.len();
+                    p.stack[l - 1 - *y as usize] = Term::NIL;
+                    next!()
+                }
+                Op::CatchEnd { y } => {
+                    let l = p.stack.len();
+                    p.stack[l - 1 - *y as usize] = Term::NIL;
+                    if x[0].is_none() {
+                        let (class, reason, trace) = (x[1], x[2], x[3]);
+                        x[0] = match class.as_atom() {
+                            Some(atom::THROW) => reason,
+                            Some(atom::ERROR) => {
+                                let inner = p.heap.tuple(&[reason, trace]);
+                                p.heap.tuple(&[Term::atom(atom::EXIT_UPPER), inner])
+                            }
+                            _ => p.heap.tuple(&[Term::atom(atom::EXIT_UPPER), reason]),
+                        };
+                    }
+                    next!()
+                }
+                Op::Send => {
+                    match p.vm.send(p, x[0], x[1]) {
+                        Ok(()) => {
+                            x[0] = x[1];
+                            next!()
+                        }
+                        Err(e) => {
+                            let a = p.heap.list(&[x[0], x[1]]);
+                            break (e, Some(Extra { module: atom::ERLANG, function: atom::intern("!"), args: a, error_info: true }));
+                        }
+                    }
+                }
+                Op::LoopRec { fail, dst } => {
+                    if p.save >= p.msgs.len() {
+                        p.take_inbox();
+                    }
+                    if p.save < p.msgs.len() {
+                        let m = p.msgs[p.save];
+                        s!(*dst, m);
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::LoopRecEnd { target } => {
+                    p.save += 1;
+                    reds -= 1;
+                    jump!(*target)
+                }
+                Op::RemoveMessage => {
+                    p.msgs.remove(p.save);
+                    p.save = 0;
+                    p.timer = None;
+                    p.timed_out = false;
+                    next!()
+                }
+                Op::Timeout => {
+                    p.save = 0;
+                    p.timer = None;
+                    p.timed_out = false;
+                    next!()
+                }
+                Op::Wait { target } => {
+                    if p.take_inbox() {
+                        jump!(*target)
+                    }
+                    p.ip = target.0;
+                    p.reductions += (budget - reds).max(0) as u64;
+                    if p.heap.wants_gc() {
+                        gc::collect(p, x, 0, 0);
+                    }
+                    return Outcome::Wait;
+                }
+                Op::WaitTimeout { target, timeout } => {
+                    if p.timed_out {
+                        p.timed_out = false;
+                        next!()
+                    }
+                    let t = g!(*timeout);
+                    let ms = if t == Term::atom(atom::INFINITY) {
+                        None
+                    } else {
+                        match t.to_i64() {
+                            Some(ms) if ms >= 0 => Some(ms as u64),
+                            _ => break (Exc::error(Term::atom(atom::TIMEOUT_VALUE)), None),
+                        }
+                    };
+                    if ms == Some(0) {
+                        next!()
+                    }
+                    if p.take_inbox() {
+                        jump!(*target)
+                    }
+                    if let Some(ms) = ms {
+                        if p.timer.is_none() {
+                            p.timer = Some(std::time::Instant::now() + std::time::Duration::from_millis(ms));
+                        }
+                    }
+                    p.ip = target.0;
+                    p.reductions += (budget - reds).max(0) as u64;
+                    if p.heap.wants_gc() {
+                        gc::collect(p, x, 0, 0);
+                    }
+                    return Outcome::Wait;
+                }
+                Op::PutMapAssoc { src, dst, fail, pairs, .. } | Op::PutMapExact { src, dst, fail, pairs, .. } => {
+                    let exact = matches!(op, Op::PutMapExact { .. });
+                    let m = g!(*src);
+                    let kv: smallvec::SmallVec<[(Term, Term); 8]> = pairs.iter().map(|(k, v)| (g!(*k), g!(*v))).collect();
+                    match crate::bif::maps::update(p, m, &kv, exact) {
+                        Ok(t) => {
+                            s!(*dst, t);
+                            next!()
+                        }
+                        Err(e) => fail_or!(*fail, e),
+                    }
+                }
+                Op::HasMapFields { src, fail, keys } => {
+                    let m = g!(*src);
+                    if m.is_map() && keys.iter().all(|k| m.map_get(get(x, &p.stack, *k)).is_some()) {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::GetMapElements { src, fail, pairs } => {
+                    let m = g!(*src);
+                    if !m.is_map() {
+                        jump!(*fail)
+                    }
+                    let mut ok = true;
+                    for (k, d) in pairs.iter() {
+                        match m.map_get(g!(*k)) {
+                            Some(v) => s!(*d, v),
+                            None => {
+                                ok = false;
+                                break;
+                            }
+                        }
+                    }
+                    if ok {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::BsCreate { segments, dst, fail, .. } => {
+                    let vals: smallvec::SmallVec<[(Term, Option<Term>); 8]> =
+                        segments.iter().map(|s| (g!(s.value), s.size.map(|z| g!(z)))).collect();
+                    match crate::bif::binary::create(p, segments, &vals) {
+                        Ok(t) => {
+                            s!(*dst, t);
+                            next!()
+                        }
+                        Err(e) => fail_or!(*fail, e),
+                    }
+                }
+                Op::BsStartMatch { src, dst, fail, .. } => {
+                    let v = g!(*src);
+                    if v.is_match_ctx() {
+                        s!(*dst, v);
+                        next!()
+                    }
+                    if !v.is_bitstring() {
+                        jump!(*fail)
+                    }
+                    let c = p.heap.match_ctx(v, 0);
+                    s!(*dst, c);
+                    next!()
+                }
+                Op::BsGet { ctx, kind, size, unit, flags, dst, fail, .. } => {
+                    let c = g!(*ctx);
+                    let sz = size.map(|z| g!(z));
+                    match crate::bif::binary::get(p, c, *kind, sz, *unit, *flags) {
+                        Some(v) => {
+                            s!(*dst, v);
+                            next!()
+                        }
+                        None => jump!(*fail),
+                    }
+                }
+                Op::BsSkip { ctx, size, unit, fail } => {
+                    let c = g!(*ctx);
+                    let sz = size.map(|z| g!(z));
+                    if crate::bif::binary::skip(c, sz, *unit) {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::BsTestTail { ctx, bits, fail } => {
+                    if crate::bif::binary::remaining(g!(*ctx)) == *bits as u64 {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::BsTestUnit { ctx, unit, fail } => {
+                    if crate::bif::binary::remaining(g!(*ctx)) % (*unit).max(1) as u64 == 0 {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::BsGetPosition { ctx, dst } => {
+                    let (_, pos) = crate::heap::match_ctx_parts(g!(*ctx));
+                    s!(*dst, Term::small(pos as i64));
+                    next!()
+                }
+                Op::BsSetPosition { ctx, pos } => {
+                    let c = g!(*ctx);
+                    crate::heap::match_ctx_set_pos(c, g!(*pos).small_value() as u64);
+                    next!()
+                }
+                Op::Nop => next!(),
+                Op::ProcessExit => {
+                    p.reductions += (budget - reds).max(0) as u64;
+                    return Outcome::Normal;
+                }
+            }
+        };
+        match unwind(p, x, ip, exc, extra) {
+            Ok(h) => ip = h,
+            Err(o) => {
+                p.reductions += (budget - reds).max(0) as u64;
+                return o;
+            }
+        }
+    }
+}
+
+impl From<Dst> for Src {
+    fn from(d: Dst) -> Src {
+        match d {
+            Dst::X(r) => Src::x(r),
+            Dst::Y(r) => Src::y(r),
+        }
+    }
+}
+
+fn bif_extra(e: &ExportEntry, args: Term, exc: &Exc) -> Option<Extra> {
+    // erlang:error/throw/exit raise from the caller's frame, as in OTP.
+    let n = e.function.name();
+    if e.module == atom::ERLANG && matches!(n, "error" | "throw" | "exit" | "raise" | "halt") {
+        return None;
+    }
+    if let Exc::Raise { class: Class::Error, .. } = exc {
+        Some(Extra { module: e.module, function: e.function, args, error_info: e.module == atom::ERLANG })
+    } else {
+        None
+    }
+}
+
+/// A comparison in the general case.
+pub fn compare(op: Cmp, a: Term, b: Term) -> bool {
+    match op {
+        Cmp::EqExact => eq_exact(a, b),
+        Cmp::NeExact => !eq_exact(a, b),
+        Cmp::Eq => eq(a, b),
+        Cmp::Ne => !eq(a, b),
+        Cmp::Lt => cmp_terms(a, b) == Ordering::Less,
+        Cmp::Ge => cmp_terms(a, b) != Ordering::Less,
+    }
+}
+
+/// Type tests.
+pub fn type_test(t: TypeTest, v: Term) -> bool {
+    match t {
+        TypeTest::Integer => v.is_integer(),
+        TypeTest::Float => v.is_float(),
+        TypeTest::Number => v.is_number(),
+        TypeTest::Atom => v.is_atom(),
+        TypeTest::Boolean => v.is_bool(),
+        TypeTest::Pid => v.is_pid(),
+        TypeTest::Port => false,
+        TypeTest::Reference => v.is_ref(),
+        TypeTest::Binary => v.is_binary(),
+        TypeTest::Bitstring => v.is_bitstring(),
+        TypeTest::List => v.is_list(),
+        TypeTest::Cons => v.is_cons(),
+        TypeTest::Nil => v.is_nil(),
+        TypeTest::Tuple => v.is_tuple(),
+        TypeTest::Map => v.is_map(),
+        TypeTest::Function => v.is_function(),
+        TypeTest::FunctionArity(a) => v.fun_arity() == Some(a),
+    }
+}
+
+/// After a native call in tail position: return to the CP on the stack.
+fn return_to_cp(p: &mut Process) -> *const Op {
+    p.stack.pop().and_then(|t| t.as_cp()).expect("tail call without a continuation pointer") as *const Op
+}
+
+/// A remote call through an export entry. `cp`: push this continuation
+/// (a body call); None: a tail call (the CP is already on the stack).
+/// Returns where to continue.
+pub fn call_export(
+    p: &mut Process,
+    x: &mut [Term],
+    e: &'static ExportEntry,
+    arity: u8,
+    cp: Option<*const Op>,
+) -> Result<*const Op, Raise> {
+    let mut e = e;
+    let mut arity = arity;
+    let mut tries = 0;
+    loop {
+        if let Some(f) = e.bif {
+            match e.special {
+                Special::None => {
+                    let args: smallvec::SmallVec<[Term; 8]> = x[..arity as usize].iter().copied().collect();
+                    return match f(p, &args) {
+                        Ok(v) => {
+                            x[0] = v;
+                            Ok(match cp {
+                                Some(cp) => cp,
+                                None => return_to_cp(p),
+                            })
+                        }
+                        Err(exc) => {
+                            let a = p.heap.list(&args);
+                            let extra = bif_extra(e, a, &exc);
+                            Err((exc, extra))
+                        }
+                    };
+                }
+                Special::Apply3 => {
+                    let (m, fname, args) = (x[0], x[1], x[2]);
+                    let (Some(m), Some(fname), Some(argv)) = (m.as_atom(), fname.as_atom(), args.list_to_vec()) else {
+                        return Err((Exc::badarg(), None));
+                    };
+                    if argv.len() > 255 {
+                        return Err((Exc::badarg(), None));
+                    }
+                    x[..argv.len()].copy_from_slice(&argv);
+                    arity = argv.len() as u8;
+                    e = p.vm.code.export(Mfa(m, fname, arity));
+                    continue;
+                }
+                Special::Apply2 => {
+                    let (fun, args) = (x[0], x[1]);
+                    let Some(argv) = args.list_to_vec() else {
+                        return Err((Exc::badarg(), None));
+                    };
+                    if argv.len() > 255 {
+                        return Err((Exc::badarg(), None));
+                    }
+                    x[..argv.len()].copy_from_slice(&argv);
+                    x[argv.len()] = fun;
+                    return call_fun(p, x, fun, argv.len() as u8, cp);
+                }
+            }
+        }
+        let t = e.target(p.vm.code.active());
+        if !t.is_null() {
+            if let Some(cp) = cp {
+                p.stack.push(Term::cp(cp as *const u8));
+            }
+            return Ok(t);
+        }
+        if tries == 0 && p.vm.autoload(e.module) {
+            tries += 1;
+            continue;
+        }
+        let args = p.heap.list(&x[..arity as usize]);
+        return Err((
+            Exc::error(Term::atom(atom::UNDEF)),
+            Some(Extra { module: e.module, function: e.function, args, error_info: false }),
+        ));
+    }
+}
+
+/// Call the fun `f` with x0..arity-1 (see `call_export` for `cp`).
+pub fn call_fun(p: &mut Process, x: &mut [Term], f: Term, arity: u8, cp: Option<*const Op>) -> Result<*const Op, Raise> {
+    match f.fun_view() {
+        Some(FunView::Local { arity: fa, free, entry, .. }) => {
+            if fa != arity {
+                let args = p.heap.list(&x[..arity as usize]);
+                let inner = p.heap.tuple(&[f, args]);
+                let r = p.heap.tuple(&[Term::atom(atom::BADARITY), inner]);
+                return Err((Exc::error(r), None));
+            }
+            let purged = entry.instance.get().map(|i| i.state() == crate::code::InstanceState::Purged).unwrap_or(true);
+            if purged {
+                let r = p.heap.tuple(&[Term::atom(atom::BADFUN), f]);
+                return Err((Exc::error(r), None));
+            }
+            let a = arity as usize;
+            x[a..a + free.len()].copy_from_slice(free);
+            if let Some(cp) = cp {
+                p.stack.push(Term::cp(cp as *const u8));
+            }
+            Ok(entry.code.0)
+        }
+        Some(FunView::Export { arity: fa, .. }) => {
+            if fa != arity {
+                let args = p.heap.list(&x[..arity as usize]);
+                let inner = p.heap.tuple(&[f, args]);
+                let r = p.heap.tuple(&[Term::atom(atom::BADARITY), inner]);
+                return Err((Exc::error(r), None));
+            }
+            call_export(p, x, f.export_entry().unwrap(), arity, cp)
+        }
+        None => {
+            let r = p.heap.tuple(&[Term::atom(atom::BADFUN), f]);
+            Err((Exc::error(r), None))
+        }
+    }
+}
+
+/// Find the nearest catch and continue there, or end the process.
+fn unwind(p: &mut Process, x: &mut [Term], ip: *const Op, exc: Exc, extra: Option<Extra>) -> Result<*const Op, Outcome> {
+    let (class, reason, args, trace) = match exc {
+        Exc::Halt(n) => return Err(Outcome::Halt(n)),
+        Exc::Raise { class, reason, args, trace } => (class, reason, args, trace),
+    };
+    let trace = match trace {
+        Some(t) => t,
+        None => build_trace(p, ip, args, extra),
+    };
+    let mut i = p.stack.len();
+    while i > 0 {
+        i -= 1;
+        if let Some(m) = p.stack[i].as_catch() {
+            // SAFETY: catch markers are made only by Try/Catch ops from the
+            // op's own address, and code is never freed.
+            let op = unsafe { &*(m as *const Op) };
+            match op {
+                Op::Try { y, handler } => {
+                    p.stack.truncate(i + *y as usize + 1);
+                    x[0] = Term::atom(class.atom());
+                    x[1] = reason;
+                    x[2] = trace;
+                    return Ok(handler.0);
+                }
+                Op::Catch { y, handler } => {
+                    p.stack.truncate(i + *y as usize + 1);
+                    x[0] = Term::NONE;
+                    x[1] = Term::atom(class.atom());
+                    x[2] = reason;
+                    x[3] = trace;
+                    return Ok(handler.0);
+                }
+                _ => unreachable!("catch marker not pointing at a Try/Catch"),
+            }
+        }
+    }
+    Err(Outcome::Crash { class, reason, trace })
+}
+
+/// One stack-trace entry `{M, F, ArityOrArgs, Location}`.
+fn trace_entry(p: &mut Process, at: *const Op, args: Option<Term>, after_call: bool) -> Option<Term> {
+    let inst = p.vm.code.instance_of(at)?;
+    let mut idx = inst.index_of(at);
+    if after_call && idx > 0 {
+        idx -= 1;
+    }
+    let f = inst.function_at(idx)?;
+    let (name, arity) = (f.name, f.arity);
+    let line = inst.line_at(idx);
+    let file = p.heap.string(&inst.source);
+    let ftup = p.heap.tuple(&[Term::atom(atom::FILE), file]);
+    let loc = if line > 0 {
+        let ltup = p.heap.tuple(&[Term::atom(atom::LINE), Term::small(line as i64)]);
+        p.heap.list(&[ftup, ltup])
+    } else {
+        p.heap.list(&[ftup])
+    };
+    let a = args.unwrap_or(Term::small(arity as i64));
+    Some(p.heap.tuple(&[Term::atom(inst.module), Term::atom(name), a, loc]))
+}
+
+/// Build the Erlang stack trace for an exception raised at `ip`.
+pub fn build_trace(p: &mut Process, ip: *const Op, args: Option<Term>, extra: Option<Extra>) -> Term {
+    let mut entries: Vec<Term> = Vec::new();
+    if let Some(e) = extra {
+        let loc = if e.error_info {
+            let k = Term::atom(atom::MODULE);
+            let v = Term::atom(atom::intern("erl_erts_errors"));
+            let m = p.heap.map(vec![(k, v)]);
+            let t = p.heap.tuple(&[Term::atom(atom::intern("error_info")), m]);
+            p.heap.list(&[t])
+        } else {
+            Term::NIL
+        };
+        entries.push(p.heap.tuple(&[Term::atom(e.module), Term::atom(e.function), e.args, loc]));
+    }
+    if let Some(t) = trace_entry(p, ip, args, false) {
+        entries.push(t);
+    }
+    let mut i = p.stack.len();
+    while i > 0 && entries.len() < BACKTRACE_DEPTH {
+        i -= 1;
+        if let Some(cp) = p.stack[i].as_cp() {
+            if let Some(t) = trace_entry(p, cp as *const Op, None, true) {
+                entries.push(t);
+            }
+        }
+    }
+    p.heap.list(&entries)
+}
+
+/// Reach CodePtr's inner pointer in match arms.
+impl CodePtr {
+    #[inline]
+    pub fn addr(self) -> *const Op {
+        self.0
+    }
+}

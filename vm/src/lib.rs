@@ -21,6 +21,7 @@
 
 pub mod atom;
 pub mod bif;
+pub mod builtin;
 pub mod code;
 pub mod gc;
 pub mod heap;

@@ -1,1 +1,418 @@
-//! (being written)
+//! The loader, phase 1 ("prepare"): verify a `minierl_bytecode::Module`
+//! and translate it into a ready-to-run `Instance` without taking any lock
+//! the schedulers need. Phase 2 is `CodeServer::commit`.
+//!
+//! Calling order: `decode` (for bytes) → `prepare` → `commit` (or drop the
+//! `Prepared` to abort). `load` and `load_bytes` do all of it.
+
+use crate::atom::{self, Atom};
+use crate::bif;
+use crate::code::{CodeServer, FuncMeta, Instance, LoadError, Mfa};
+use crate::heap::Heap;
+use crate::op::{Cmp, CodePtr, Dst, Op, Seg, Src};
+use crate::process::Exc;
+use crate::term::{FunEntry, Term};
+use minierl_bytecode as bc;
+use minierl_bytecode::{Instr, Literal};
+use std::sync::{Mutex, OnceLock};
+
+/// A verified, translated module not yet visible to any process.
+pub struct Prepared {
+    inst: &'static Instance,
+}
+
+impl Prepared {
+    pub fn module(&self) -> Atom {
+        self.inst.module
+    }
+    /// Phase 2: publish it (see `CodeServer::commit`).
+    pub fn commit(self, code: &CodeServer) -> Result<&'static Instance, LoadError> {
+        code.commit(self.inst)?;
+        Ok(self.inst)
+    }
+}
+
+/// Decode, verify and translate a compiled-module file.
+pub fn prepare_bytes(code: &CodeServer, bytes: &[u8]) -> Result<Prepared, LoadError> {
+    let m = bc::decode(bytes).map_err(|e| LoadError::BadFile(e.to_string()))?;
+    prepare(code, &m)
+}
+
+/// Decode, verify, translate and commit.
+pub fn load_bytes(code: &CodeServer, bytes: &[u8]) -> Result<&'static Instance, LoadError> {
+    prepare_bytes(code, bytes)?.commit(code)
+}
+
+/// Verify, translate and commit.
+pub fn load(code: &CodeServer, m: &bc::Module) -> Result<&'static Instance, LoadError> {
+    prepare(code, m)?.commit(code)
+}
+
+struct Cx<'a> {
+    code: &'a CodeServer,
+    m: &'a bc::Module,
+    atoms: Vec<Atom>,
+    lits: Vec<Term>,
+    heap: Heap,
+    base: *const Op,
+}
+
+fn raise_undef_bif(_p: &mut crate::process::Process, _a: &[Term]) -> Result<Term, Exc> {
+    Err(Exc::error(Term::atom(atom::UNDEF)))
+}
+
+/// Phase 1: verify and translate. Never panics on a bad module.
+pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError> {
+    bc::verify(m).map_err(|e| LoadError::BadFile(e.to_string()))?;
+    let atoms: Vec<Atom> = m.atoms.iter().map(|a| atom::intern(a)).collect();
+    let n = m.code.len();
+    // The code array is allocated first so label addresses are known while
+    // translating; a boxed slice never moves.
+    let mut ops: Box<[Op]> = (0..n).map(|_| Op::Nop).collect();
+    let base = ops.as_ptr();
+    let mut cx = Cx { code, m, atoms, lits: Vec::new(), heap: Heap::with_capacity(256), base };
+    for l in &m.literals {
+        let t = cx.literal(l);
+        cx.lits.push(t);
+    }
+    let module = cx.atoms[0];
+    // Lambdas: code addresses known now; the instance is set after leaking.
+    let lambdas: Box<[FunEntry]> = m
+        .lambdas
+        .iter()
+        .map(|l| {
+            let f = &m.functions[l.func.0 as usize];
+            FunEntry {
+                module,
+                name: cx.atoms[f.name.0 as usize],
+                arity: l.arity,
+                num_free: l.num_free,
+                index: l.index,
+                uniq: l.uniq,
+                code: cx.label(f.entry),
+                instance: OnceLock::new(),
+            }
+        })
+        .collect();
+    let lambdas_ptr = lambdas.as_ptr();
+    for (i, ins) in m.code.iter().enumerate() {
+        ops[i] = cx.translate(ins, lambdas_ptr)?;
+    }
+    let functions: Vec<FuncMeta> = m
+        .functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| FuncMeta {
+            name: cx.atoms[f.name.0 as usize],
+            arity: f.arity,
+            start: f.info.0,
+            end: m.functions.get(i + 1).map(|g| g.info.0).unwrap_or(n as u32),
+        })
+        .collect();
+    let exports = m.exports.iter().map(|e| (cx.atoms[e.function.0 as usize], e.arity, e.label.0)).collect();
+    let attrs: Vec<Term> = m
+        .attributes
+        .iter()
+        .map(|(a, l)| {
+            let v = cx.literal(l);
+            let k = Term::atom(cx.atoms[a.0 as usize]);
+            cx.heap.tuple(&[k, v])
+        })
+        .collect();
+    let vsn = cx.heap.bigint(&num_bigint::BigInt::from(m.vsn));
+    let vsn_list = cx.heap.list(&[vsn]);
+    let vsn_attr = cx.heap.tuple(&[Term::atom(atom::VSN), vsn_list]);
+    let mut all_attrs = vec![vsn_attr];
+    all_attrs.extend(attrs);
+    let attributes = cx.heap.list(&all_attrs);
+    let inst = Instance {
+        module,
+        code: ops,
+        functions,
+        lines: m.lines.iter().map(|l| (l.pc, l.line)).collect(),
+        source: m.source.clone(),
+        lambdas,
+        exports,
+        literals: Mutex::new(cx.heap),
+        attributes,
+        vsn: m.vsn,
+        state: Default::default(),
+        generation: code.next_generation(),
+    };
+    let inst: &'static Instance = Box::leak(Box::new(inst));
+    for l in inst.lambdas.iter() {
+        let _ = l.instance.set(inst);
+    }
+    Ok(Prepared { inst })
+}
+
+impl Cx<'_> {
+    fn label(&self, l: bc::Label) -> CodePtr {
+        if l.is_none() {
+            CodePtr::NULL
+        } else {
+            // SAFETY-free: wrapping_add only computes an address; the
+            // verifier guaranteed l < code.len().
+            CodePtr(self.base.wrapping_add(l.0 as usize))
+        }
+    }
+
+    fn atom(&self, a: bc::AtomIdx) -> Atom {
+        self.atoms[a.0 as usize]
+    }
+
+    fn literal(&mut self, l: &Literal) -> Term {
+        match l {
+            Literal::Int(i) => self.heap.int(*i),
+            Literal::BigInt(b) => self.heap.bigint(b),
+            Literal::Float(bits) => self.heap.float(f64::from_bits(*bits)),
+            Literal::Atom(a) => Term::atom(self.atom(*a)),
+            Literal::Nil => Term::NIL,
+            Literal::List(items, tail) => {
+                let t = self.literal(tail);
+                let v: Vec<Term> = items.iter().map(|i| self.literal(i)).collect();
+                self.heap.list_with_tail(&v, t)
+            }
+            Literal::Str(cps) => {
+                let v: Vec<Term> = cps.iter().map(|&c| Term::small(c as i64)).collect();
+                self.heap.list(&v)
+            }
+            Literal::Tuple(items) => {
+                let v: Vec<Term> = items.iter().map(|i| self.literal(i)).collect();
+                self.heap.tuple(&v)
+            }
+            Literal::Binary { bytes, bits } => self.heap.bitstring(bytes, *bits),
+            Literal::Map(kvs) => {
+                let v: Vec<(Term, Term)> = kvs.iter().map(|(k, v)| (self.literal(k), self.literal(v))).collect();
+                self.heap.map(v)
+            }
+            Literal::ExportFun { module, function, arity } => {
+                let e = self.code.export(Mfa(self.atom(*module), self.atom(*function), *arity));
+                self.heap.export_fun(e)
+            }
+        }
+    }
+
+    fn src(&mut self, s: &bc::Src) -> Src {
+        match *s {
+            bc::Src::X(r) => Src::x(r),
+            bc::Src::Y(r) => Src::y(r),
+            bc::Src::Int(i) => Src::constant(self.heap.int(i)),
+            bc::Src::Atom(a) => Src::constant(Term::atom(self.atom(a))),
+            bc::Src::Nil => Src::constant(Term::NIL),
+            bc::Src::Lit(l) => Src::constant(self.lits[l.0 as usize]),
+        }
+    }
+
+    fn srcs(&mut self, v: &[bc::Src]) -> Box<[Src]> {
+        v.iter().map(|s| self.src(s)).collect()
+    }
+
+    fn dst(d: &bc::Dst) -> Dst {
+        match *d {
+            bc::Dst::X(r) => Dst::X(r),
+            bc::Dst::Y(r) => Dst::Y(r),
+        }
+    }
+
+    fn import(&self, i: bc::ImportIdx) -> &'static crate::code::ExportEntry {
+        let imp = &self.m.imports[i.0 as usize];
+        self.code.export(Mfa(self.atom(imp.module), self.atom(imp.function), imp.arity))
+    }
+
+    fn translate(&mut self, ins: &Instr, lambdas: *const FunEntry) -> Result<Op, LoadError> {
+        let l = |cx: &Self, x: &bc::Label| cx.label(*x);
+        Ok(match ins {
+            Instr::FuncInfo { func } => {
+                let f = &self.m.functions[func.0 as usize];
+                Op::FuncInfo { module: self.atoms[0], function: self.atom(f.name), arity: f.arity }
+            }
+            Instr::Allocate { stack, live } => Op::Allocate { stack: *stack, live: *live },
+            Instr::Deallocate { stack } => Op::Deallocate { stack: *stack },
+            Instr::Return => Op::Return,
+            Instr::TestHeap { words, live } => Op::TestHeap { words: *words, live: *live },
+            Instr::Call { arity, label } => Op::Call { arity: *arity, target: l(self, label) },
+            Instr::CallOnly { arity, label } => Op::CallOnly { arity: *arity, target: l(self, label) },
+            Instr::CallLast { arity, label, dealloc } => {
+                Op::CallLast { arity: *arity, target: l(self, label), dealloc: *dealloc }
+            }
+            Instr::CallExt { arity, import } => Op::CallExt { arity: *arity, export: self.import(*import) },
+            Instr::CallExtOnly { arity, import } => Op::CallExtOnly { arity: *arity, export: self.import(*import) },
+            Instr::CallExtLast { arity, import, dealloc } => {
+                Op::CallExtLast { arity: *arity, export: self.import(*import), dealloc: *dealloc }
+            }
+            Instr::CallFun { arity } => Op::CallFun { arity: *arity },
+            Instr::CallFunOnly { arity } => Op::CallFunOnly { arity: *arity },
+            Instr::CallFunLast { arity, dealloc } => Op::CallFunLast { arity: *arity, dealloc: *dealloc },
+            Instr::Apply { arity } => Op::Apply { arity: *arity },
+            Instr::ApplyOnly { arity } => Op::ApplyOnly { arity: *arity },
+            Instr::ApplyLast { arity, dealloc } => Op::ApplyLast { arity: *arity, dealloc: *dealloc },
+            Instr::Bif { import, args, dst, fail, live } => {
+                let e = self.import(*import);
+                let fail = l(self, fail);
+                let dst = Self::dst(dst);
+                let live = *live;
+                let name = e.function.name();
+                if e.module == atom::ERLANG && args.len() == 2 && (name == "+" || name == "-") {
+                    let a = self.src(&args[0]);
+                    let b = self.src(&args[1]);
+                    if name == "+" {
+                        Op::Add { a, b, dst, fail, live }
+                    } else {
+                        Op::Sub { a, b, dst, fail, live }
+                    }
+                } else {
+                    let f = e.bif.unwrap_or(raise_undef_bif as bif::BifFn);
+                    Op::Bif { f, args: self.srcs(args), dst, fail, live, export: e }
+                }
+            }
+            Instr::Move { src, dst } => Op::Move { src: self.src(src), dst: Self::dst(dst) },
+            Instr::Swap { a, b } => Op::Swap { a: Self::dst(a), b: Self::dst(b) },
+            Instr::GetList { src, head, tail } => {
+                Op::GetList { src: self.src(src), head: Self::dst(head), tail: Self::dst(tail) }
+            }
+            Instr::GetHd { src, dst } => Op::GetHd { src: self.src(src), dst: Self::dst(dst) },
+            Instr::GetTl { src, dst } => Op::GetTl { src: self.src(src), dst: Self::dst(dst) },
+            Instr::GetTupleElement { src, index, dst } => {
+                Op::GetTupleElement { src: self.src(src), index: *index, dst: Self::dst(dst) }
+            }
+            Instr::PutList { head, tail, dst } => {
+                Op::PutList { head: self.src(head), tail: self.src(tail), dst: Self::dst(dst) }
+            }
+            Instr::PutTuple { elements, dst } => Op::PutTuple { elements: self.srcs(elements), dst: Self::dst(dst) },
+            Instr::MakeFun { lambda, free, dst, .. } => {
+                // SAFETY-free pointer arithmetic: the verifier checked the
+                // lambda index; the entry lives in the instance's lambda
+                // array, which is leaked with the instance.
+                let entry: &'static FunEntry = unsafe { &*lambdas.add(lambda.0 as usize) };
+                Op::MakeFun { entry, free: self.srcs(free), dst: Self::dst(dst) }
+            }
+            Instr::Jump { label } => Op::Jump { target: l(self, label) },
+            Instr::Test { test, src, fail } => Op::Test { test: *test, src: self.src(src), fail: l(self, fail) },
+            Instr::Cmp { op, a, b, fail } => {
+                let op = match op {
+                    bc::CmpOp::Eq => Cmp::Eq,
+                    bc::CmpOp::Ne => Cmp::Ne,
+                    bc::CmpOp::EqExact => Cmp::EqExact,
+                    bc::CmpOp::NeExact => Cmp::NeExact,
+                    bc::CmpOp::Lt => Cmp::Lt,
+                    bc::CmpOp::Ge => Cmp::Ge,
+                };
+                Op::Cmp { op, a: self.src(a), b: self.src(b), fail: l(self, fail) }
+            }
+            Instr::TestArity { src, arity, fail } => {
+                Op::TestArity { src: self.src(src), arity: *arity, fail: l(self, fail) }
+            }
+            Instr::IsTaggedTuple { src, arity, tag, fail } => Op::IsTaggedTuple {
+                src: self.src(src),
+                arity: *arity,
+                tag: Term::atom(self.atom(*tag)),
+                fail: l(self, fail),
+            },
+            Instr::SelectVal { src, fail, table } => {
+                let mut t: Vec<(Term, CodePtr)> = table
+                    .iter()
+                    .map(|(k, lb)| {
+                        let key = match k {
+                            bc::SelectKey::Int(i) => self.heap.int(*i),
+                            bc::SelectKey::Atom(a) => Term::atom(self.atom(*a)),
+                            bc::SelectKey::Float(b) => self.heap.float(f64::from_bits(*b)),
+                        };
+                        (key, self.label(*lb))
+                    })
+                    .collect();
+                let linear = t.iter().any(|(k, _)| !k.is_immediate());
+                if !linear {
+                    t.sort_by_key(|(k, _)| k.raw());
+                }
+                Op::SelectVal { src: self.src(src), fail: l(self, fail), table: t.into(), linear }
+            }
+            Instr::SelectTupleArity { src, fail, table } => Op::SelectTupleArity {
+                src: self.src(src),
+                fail: l(self, fail),
+                table: table.iter().map(|(a, lb)| (*a, self.label(*lb))).collect(),
+            },
+            Instr::Error { kind, src } => Op::Error { kind: *kind, src: self.src(src) },
+            Instr::Raise => Op::Raise,
+            Instr::Try { y, handler } => Op::Try { y: *y, handler: l(self, handler) },
+            Instr::TryEnd { y } => Op::TryEnd { y: *y },
+            Instr::TryCase { y } => Op::TryCase { y: *y },
+            Instr::Catch { y, handler } => Op::Catch { y: *y, handler: l(self, handler) },
+            Instr::CatchEnd { y } => Op::CatchEnd { y: *y },
+            Instr::Send => Op::Send,
+            Instr::LoopRec { fail, dst } => Op::LoopRec { fail: l(self, fail), dst: Self::dst(dst) },
+            Instr::LoopRecEnd { label } => Op::LoopRecEnd { target: l(self, label) },
+            Instr::RemoveMessage => Op::RemoveMessage,
+            Instr::Wait { label } => Op::Wait { target: l(self, label) },
+            Instr::WaitTimeout { label, timeout } => {
+                Op::WaitTimeout { target: l(self, label), timeout: self.src(timeout) }
+            }
+            Instr::Timeout => Op::Timeout,
+            Instr::PutMapAssoc { src, dst, fail, pairs, live } => Op::PutMapAssoc {
+                src: self.src(src),
+                dst: Self::dst(dst),
+                fail: l(self, fail),
+                pairs: pairs.iter().map(|(k, v)| (self.src(k), self.src(v))).collect(),
+                live: *live,
+            },
+            Instr::PutMapExact { src, dst, fail, pairs, live } => Op::PutMapExact {
+                src: self.src(src),
+                dst: Self::dst(dst),
+                fail: l(self, fail),
+                pairs: pairs.iter().map(|(k, v)| (self.src(k), self.src(v))).collect(),
+                live: *live,
+            },
+            Instr::HasMapFields { src, fail, keys } => {
+                Op::HasMapFields { src: self.src(src), fail: l(self, fail), keys: self.srcs(keys) }
+            }
+            Instr::GetMapElements { src, fail, pairs } => Op::GetMapElements {
+                src: self.src(src),
+                fail: l(self, fail),
+                pairs: pairs.iter().map(|(k, d)| (self.src(k), Self::dst(d))).collect(),
+            },
+            Instr::BsCreate { segments, dst, fail, live } => Op::BsCreate {
+                segments: segments
+                    .iter()
+                    .map(|s| Seg {
+                        kind: s.kind,
+                        value: self.src(&s.value),
+                        size: s.size.as_ref().map(|z| self.src(z)),
+                        unit: s.unit,
+                        flags: s.flags,
+                    })
+                    .collect(),
+                dst: Self::dst(dst),
+                fail: l(self, fail),
+                live: *live,
+            },
+            Instr::BsStartMatch { src, dst, fail, live } => {
+                Op::BsStartMatch { src: self.src(src), dst: Self::dst(dst), fail: l(self, fail), live: *live }
+            }
+            Instr::BsGet { ctx, kind, size, unit, flags, dst, fail, live } => Op::BsGet {
+                ctx: self.src(ctx),
+                kind: *kind,
+                size: size.as_ref().map(|z| self.src(z)),
+                unit: *unit,
+                flags: *flags,
+                dst: Self::dst(dst),
+                fail: l(self, fail),
+                live: *live,
+            },
+            Instr::BsSkip { ctx, size, unit, fail } => Op::BsSkip {
+                ctx: self.src(ctx),
+                size: size.as_ref().map(|z| self.src(z)),
+                unit: *unit,
+                fail: l(self, fail),
+            },
+            Instr::BsTestTail { ctx, bits, fail } => {
+                Op::BsTestTail { ctx: self.src(ctx), bits: *bits, fail: l(self, fail) }
+            }
+            Instr::BsTestUnit { ctx, unit, fail } => {
+                Op::BsTestUnit { ctx: self.src(ctx), unit: *unit, fail: l(self, fail) }
+            }
+            Instr::BsGetPosition { ctx, dst } => Op::BsGetPosition { ctx: self.src(ctx), dst: Self::dst(dst) },
+            Instr::BsSetPosition { ctx, pos } => Op::BsSetPosition { ctx: self.src(ctx), pos: self.src(pos) },
+            Instr::Nop => Op::Nop,
+        })
+    }
+}

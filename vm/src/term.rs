@@ -81,6 +81,7 @@ const IMM_MASK: u64 = 0b1111;
 const IMM_SMALL: u64 = 0b0011;
 const IMM_ATOM: u64 = 0b0111;
 const IMM_PID: u64 = 0b1011;
+#[allow(dead_code)]
 const IMM_SPECIAL: u64 = 0b1111;
 const SPECIAL_MASK: u64 = 0xFF;
 const SP_NIL: u64 = 0x0F;

@@ -13,8 +13,10 @@ use crate::process::{BifResult, Process};
 use crate::term::Term;
 
 pub mod arith;
+pub mod binary;
 pub mod erlang;
 pub mod lists;
+pub mod maps;
 
 /// A native function.
 pub type BifFn = fn(&mut Process, &[Term]) -> BifResult;
@@ -35,4 +37,4 @@ pub const fn bif(module: &'static str, function: &'static str, arity: u8, fun: B
 }
 
 /// Every registration table.
-pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS];
+pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS, maps::BIFS, binary::BIFS];
