@@ -23,6 +23,7 @@ pub mod atom;
 pub mod bif;
 pub mod builtin;
 pub mod code;
+pub mod format;
 pub mod gc;
 pub mod heap;
 pub mod interp;

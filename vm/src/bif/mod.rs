@@ -15,6 +15,7 @@ use crate::term::Term;
 pub mod arith;
 pub mod binary;
 pub mod erlang;
+pub mod io;
 pub mod lists;
 pub mod maps;
 
@@ -37,4 +38,4 @@ pub const fn bif(module: &'static str, function: &'static str, arity: u8, fun: B
 }
 
 /// Every registration table.
-pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS, maps::BIFS, binary::BIFS];
+pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS, maps::BIFS, binary::BIFS, io::BIFS];

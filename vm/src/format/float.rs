@@ -278,12 +278,14 @@ pub fn float_to_list_opts(x: f64, opt: FloatOpt) -> Option<String> {
             Some(c_sci(x, n))
         }
         FloatOpt::Decimals(n, compact) => {
-            if n > 253 || x.abs() >= 1.0e253 {
+            // OTP writes into a 256-byte buffer: longer results are badarg.
+            if n > 253 || x.abs() >= 1.0e256 {
                 return None;
             }
-            // OTP's fast path refuses values whose integer part needs more
-            // than 2^52 precision... observed: 1.0e300 is badarg.
             let mut s = fixed_digits(x, n, false);
+            if s.len() > 255 {
+                return None;
+            }
             if compact && n > 0 {
                 while s.ends_with('0') {
                     s.pop();

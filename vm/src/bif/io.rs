@@ -1,0 +1,231 @@
+//! BIFs: `io` (format, fwrite, put_chars, nl, write), `io_lib` (format,
+//! fwrite, write, print), and `erlang:float_to_list/1,2`,
+//! `erlang:float_to_binary/1,2`. The work is in `crate::format`.
+//!
+//! Output goes to the caller's group leader, which is for now the VM's
+//! stdout (`standard_io`, `user`, a pid) or stderr (`standard_error`).
+
+use super::{bif, BifDef};
+use crate::format::float::{self, FloatOpt};
+use crate::format::out::{self, Device};
+use crate::format::{fmt, from_term, pretty, write};
+use crate::process::{BifResult, Exc, Process};
+use crate::term::Term;
+
+pub const BIFS: &[BifDef] = &[
+    bif("io", "format", 1, format_1),
+    bif("io", "format", 2, format_2),
+    bif("io", "format", 3, format_3),
+    bif("io", "fwrite", 1, format_1),
+    bif("io", "fwrite", 2, format_2),
+    bif("io", "fwrite", 3, format_3),
+    bif("io", "put_chars", 1, put_chars_1),
+    bif("io", "put_chars", 2, put_chars_2),
+    bif("io", "nl", 0, nl_0),
+    bif("io", "nl", 1, nl_1),
+    bif("io", "write", 1, write_1),
+    bif("io", "write", 2, write_2),
+    bif("io_lib", "format", 2, io_lib_format),
+    bif("io_lib", "fwrite", 2, io_lib_format),
+    bif("io_lib", "write", 1, io_lib_write_1),
+    bif("io_lib", "write", 2, io_lib_write_2),
+    bif("io_lib", "print", 1, io_lib_print),
+    bif("io_lib", "write_atom", 1, io_lib_write_atom),
+    bif("erlang", "float_to_list", 1, float_to_list_1),
+    bif("erlang", "float_to_list", 2, float_to_list_2),
+    bif("erlang", "float_to_binary", 1, float_to_binary_1),
+    bif("erlang", "float_to_binary", 2, float_to_binary_2),
+];
+
+fn ok() -> Term {
+    Term::atom(crate::atom::intern("ok"))
+}
+
+/// The device an io function writes to.
+fn device(t: Term) -> Result<Device, Exc> {
+    if t.is_pid() {
+        return Ok(Device::Stdout);
+    }
+    match t.atom_name() {
+        Some("standard_io") | Some("user") => Ok(Device::Stdout),
+        Some("standard_error") => Ok(Device::Stderr),
+        _ => Err(Exc::badarg()),
+    }
+}
+
+/// Charge reductions in proportion to the text made.
+fn charge(p: &mut Process, n: usize) {
+    p.reductions += 1 + (n / 64) as u64;
+}
+
+fn do_format(p: &mut Process, dev: Device, f: Term, args: Term) -> BifResult {
+    let s = fmt::format_terms(&from_term(f), &from_term(args)).map_err(|_| Exc::badarg())?;
+    charge(p, s.len());
+    out::write_chars(dev, &s);
+    Ok(ok())
+}
+
+fn format_1(p: &mut Process, a: &[Term]) -> BifResult {
+    do_format(p, Device::Stdout, a[0], Term::NIL)
+}
+fn format_2(p: &mut Process, a: &[Term]) -> BifResult {
+    do_format(p, Device::Stdout, a[0], a[1])
+}
+fn format_3(p: &mut Process, a: &[Term]) -> BifResult {
+    let dev = device(a[0])?;
+    do_format(p, dev, a[1], a[2])
+}
+
+fn put_chars(p: &mut Process, dev: Device, t: Term) -> BifResult {
+    let mut s = String::new();
+    fmt::chardata(&from_term(t), true, &mut s).map_err(|_| Exc::badarg())?;
+    // io:put_chars wants valid UTF-8 binaries (chardata); fmt::chardata
+    // falls back to latin1 for ~ts, so re-check binaries here.
+    if !utf8_binaries(t) {
+        return Err(Exc::badarg());
+    }
+    charge(p, s.len());
+    out::write_chars(dev, &s);
+    Ok(ok())
+}
+
+fn utf8_binaries(t: Term) -> bool {
+    if t.is_bitstring() {
+        return t.is_binary() && std::str::from_utf8(t.binary_bytes().unwrap_or(&[])).is_ok();
+    }
+    let mut cur = t;
+    while let Some((h, tl)) = cur.cons_parts() {
+        if (h.is_bitstring() || h.is_list()) && !h.is_nil() && !utf8_binaries(h) {
+            return false;
+        }
+        cur = tl;
+    }
+    if cur.is_bitstring() {
+        return utf8_binaries(cur);
+    }
+    true
+}
+
+fn put_chars_1(p: &mut Process, a: &[Term]) -> BifResult {
+    put_chars(p, Device::Stdout, a[0])
+}
+fn put_chars_2(p: &mut Process, a: &[Term]) -> BifResult {
+    let dev = device(a[0])?;
+    put_chars(p, dev, a[1])
+}
+
+fn nl_0(_p: &mut Process, _a: &[Term]) -> BifResult {
+    out::write_chars(Device::Stdout, "\n");
+    Ok(ok())
+}
+fn nl_1(_p: &mut Process, a: &[Term]) -> BifResult {
+    out::write_chars(device(a[0])?, "\n");
+    Ok(ok())
+}
+
+fn write_1(p: &mut Process, a: &[Term]) -> BifResult {
+    let s = write::write_to_string(&from_term(a[0]));
+    charge(p, s.len());
+    out::write_chars(Device::Stdout, &s);
+    Ok(ok())
+}
+fn write_2(p: &mut Process, a: &[Term]) -> BifResult {
+    let dev = device(a[0])?;
+    let s = write::write_to_string(&from_term(a[1]));
+    charge(p, s.len());
+    out::write_chars(dev, &s);
+    Ok(ok())
+}
+
+fn chars_result(p: &mut Process, s: &str) -> BifResult {
+    charge(p, s.len());
+    Ok(p.heap.string(s))
+}
+
+fn io_lib_format(p: &mut Process, a: &[Term]) -> BifResult {
+    let s = fmt::format_terms(&from_term(a[0]), &from_term(a[1])).map_err(|_| Exc::badarg())?;
+    chars_result(p, &s)
+}
+
+fn io_lib_write_1(p: &mut Process, a: &[Term]) -> BifResult {
+    let s = write::write_to_string(&from_term(a[0]));
+    chars_result(p, &s)
+}
+fn io_lib_write_2(p: &mut Process, a: &[Term]) -> BifResult {
+    let d = a[1].as_small().ok_or_else(Exc::badarg)?;
+    let mut s = String::new();
+    write::write(&mut s, &from_term(a[0]), d, false);
+    chars_result(p, &s)
+}
+fn io_lib_print(p: &mut Process, a: &[Term]) -> BifResult {
+    let s = pretty::pretty_string(&from_term(a[0]));
+    chars_result(p, &s)
+}
+fn io_lib_write_atom(p: &mut Process, a: &[Term]) -> BifResult {
+    let name = a[0].atom_name().ok_or_else(Exc::badarg)?;
+    let mut s = String::new();
+    write::write_atom(&mut s, name, false);
+    chars_result(p, &s)
+}
+
+fn float_arg(t: Term) -> Result<f64, Exc> {
+    t.as_float().ok_or_else(Exc::badarg)
+}
+
+/// The options of `float_to_list/2`: the last of `{decimals,N}`,
+/// `{scientific,N}`, `short` wins; `compact` goes with `decimals`.
+fn float_opts(t: Term) -> Result<Option<FloatOpt>, Exc> {
+    let mut mode: Option<FloatOpt> = None;
+    let mut compact = false;
+    let items = t.list_to_vec().ok_or_else(Exc::badarg)?;
+    for o in items {
+        if let Some(name) = o.atom_name() {
+            match name {
+                "compact" => compact = true,
+                "short" => mode = Some(FloatOpt::Short),
+                _ => return Err(Exc::badarg()),
+            }
+            continue;
+        }
+        let el = o.tuple_elements().ok_or_else(Exc::badarg)?;
+        if el.len() != 2 {
+            return Err(Exc::badarg());
+        }
+        let n = el[1].as_small().filter(|n| *n >= 0).ok_or_else(Exc::badarg)? as usize;
+        match el[0].atom_name() {
+            Some("decimals") if n <= 253 => mode = Some(FloatOpt::Decimals(n, false)),
+            Some("scientific") if n <= 249 => mode = Some(FloatOpt::Scientific(n)),
+            _ => return Err(Exc::badarg()),
+        }
+    }
+    Ok(match mode {
+        Some(FloatOpt::Decimals(n, _)) => Some(FloatOpt::Decimals(n, compact)),
+        m => m,
+    })
+}
+
+fn float_text(x: f64, opts: Option<FloatOpt>) -> Result<String, Exc> {
+    match opts {
+        None => Ok(float::float_to_list(x)),
+        Some(o) => float::float_to_list_opts(x, o).ok_or_else(Exc::badarg),
+    }
+}
+
+fn float_to_list_1(p: &mut Process, a: &[Term]) -> BifResult {
+    let s = float::float_to_list(float_arg(a[0])?);
+    Ok(p.heap.string(&s))
+}
+fn float_to_list_2(p: &mut Process, a: &[Term]) -> BifResult {
+    let x = float_arg(a[0])?;
+    let s = float_text(x, float_opts(a[1])?)?;
+    Ok(p.heap.string(&s))
+}
+fn float_to_binary_1(p: &mut Process, a: &[Term]) -> BifResult {
+    let s = float::float_to_list(float_arg(a[0])?);
+    Ok(p.heap.binary(s.as_bytes()))
+}
+fn float_to_binary_2(p: &mut Process, a: &[Term]) -> BifResult {
+    let x = float_arg(a[0])?;
+    let s = float_text(x, float_opts(a[1])?)?;
+    Ok(p.heap.binary(s.as_bytes()))
+}
