@@ -202,8 +202,12 @@ impl<'a> Checker<'a> {
             }
         }
         if !has_module {
-            let at = m.forms.first().map_or(Span::new(0, 1), |f| form_span(f));
-            self.error("E0410", point(at.start as usize), "no module definition".to_string());
+            let at = match m.forms.first() {
+                Some(Form::Function(f)) => point(f.span.start as usize),
+                Some(f) => self.attr_pos(form_span(f)),
+                None => point(0),
+            };
+            self.error("E0410", at, "no module definition".to_string());
         }
         if let (Some(at), false) = (export_all_at, nowarn_export_all) {
             let at = self.attr_pos(at);

@@ -56,14 +56,11 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// `LINE:COL: message` (warnings with erlc's `Warning: ` prefix): the form of
-/// the expected-diagnostics files of `lang-tests/compile_errors`.
+/// `LINE:COL: message`: the form of the expected-diagnostics files of
+/// `lang-tests/compile_errors` (`NAME.errors` and `NAME.warnings`).
 pub fn short(source: &str, d: &Diagnostic) -> String {
     let (line, col) = line_col(source, d.span.start as usize);
-    match d.severity {
-        Severity::Error => format!("{line}:{col}: {}", d.message),
-        Severity::Warning => format!("{line}:{col}: Warning: {}", d.message),
-    }
+    format!("{line}:{col}: {}", d.message)
 }
 
 /// Renders diagnostics for a terminal: for each, the first line is

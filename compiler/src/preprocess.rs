@@ -496,20 +496,10 @@ fn count_args(toks: &[Spanned]) -> usize {
     }
 }
 
-/// `??Arg`: the argument's tokens as text, as epp writes them.
+/// `??Arg`: the argument's tokens as text, separated by single spaces, as
+/// epp writes them (`??X` of `foo(1,2)` is `"foo ( 1 , 2 )"`).
 fn stringify(toks: &[Spanned]) -> String {
-    let mut s = String::new();
-    for (i, t) in toks.iter().enumerate() {
-        if i > 0 {
-            let prev = &toks[i - 1];
-            // epp separates tokens by a space where the source had one.
-            if prev.2 < t.0 {
-                s.push(' ');
-            }
-        }
-        s.push_str(&t.1.text());
-    }
-    s
+    toks.iter().map(|t| t.1.text()).collect::<Vec<_>>().join(" ")
 }
 
 /// Removes the `:: Type` of each field of a `-record` form.
