@@ -27,14 +27,16 @@ pub fn timer() -> Module {
     let code = vec![
         // sleep/1
         Instr::FuncInfo { func: FuncIdx(0) },
-        Instr::LoopRec { fail: Label(4), dst: Dst::X(1) }, // 1
-        Instr::LoopRecEnd { label: Label(1) },             // 2
-        Instr::Nop,                                        // 3
-        Instr::WaitTimeout { label: Label(1), timeout: Src::X(0) }, // 4
-        Instr::Timeout,                                    // 5
-        Instr::Move { src: Src::Atom(AtomIdx(2)), dst: Dst::X(0) },
-        Instr::Return,
-        // tc/1 at 8
+        Instr::Allocate { stack: 1, live: 1 },             // 1
+        Instr::Move { src: Src::X(0), dst: Dst::Y(0) },    // 2
+        Instr::LoopRec { fail: Label(5), dst: Dst::X(0) }, // 3
+        Instr::LoopRecEnd { label: Label(3) },             // 4
+        Instr::WaitTimeout { label: Label(3), timeout: Src::Y(0) }, // 5
+        Instr::Timeout,                                    // 6
+        Instr::Deallocate { stack: 1 },                    // 7
+        Instr::Move { src: Src::Atom(AtomIdx(2)), dst: Dst::X(0) }, // 8
+        Instr::Return,                                     // 9
+        // tc/1 at 10
         Instr::FuncInfo { func: FuncIdx(1) },
         Instr::Allocate { stack: 2, live: 1 },
         Instr::Move { src: Src::X(0), dst: Dst::Y(1) },
@@ -57,17 +59,25 @@ pub fn timer() -> Module {
         ],
         exports: vec![
             Export { function: AtomIdx(1), arity: 1, label: Label(1) },
-            Export { function: AtomIdx(3), arity: 1, label: Label(9) },
+            Export { function: AtomIdx(3), arity: 1, label: Label(11) },
         ],
         functions: vec![
             Function { name: AtomIdx(1), arity: 1, info: Label(0), entry: Label(1), line: 1 },
-            Function { name: AtomIdx(3), arity: 1, info: Label(8), entry: Label(9), line: 2 },
+            Function { name: AtomIdx(3), arity: 1, info: Label(10), entry: Label(11), line: 2 },
         ],
         lambdas: vec![],
         code,
-        lines: vec![LineEntry { pc: 0, line: 1 }, LineEntry { pc: 8, line: 2 }],
+        lines: vec![LineEntry { pc: 0, line: 1 }, LineEntry { pc: 10, line: 2 }],
         source: "timer.erl".into(),
         vsn: 0,
         attributes: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn timer_module_verifies() {
+        minierl_bytecode::verify(&super::timer()).unwrap();
     }
 }

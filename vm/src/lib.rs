@@ -30,6 +30,7 @@ pub mod interp;
 pub mod loader;
 pub mod op;
 pub mod process;
+pub mod report;
 pub mod sched;
 pub mod term;
 pub mod vm;

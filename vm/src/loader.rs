@@ -64,6 +64,7 @@ fn raise_undef_bif(_p: &mut crate::process::Process, _a: &[Term]) -> Result<Term
 /// Phase 1: verify and translate. Never panics on a bad module.
 pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError> {
     bc::verify(m).map_err(|e| LoadError::BadFile(e.to_string()))?;
+    check_indices(m)?;
     let atoms: Vec<Atom> = m.atoms.iter().map(|a| atom::intern(a)).collect();
     let n = m.code.len();
     // The code array is allocated first so label addresses are known while
@@ -144,6 +145,151 @@ pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError>
         let _ = l.instance.set(inst);
     }
     Ok(Prepared { inst })
+}
+
+/// The verifier checks only reachable instructions; translation reads the
+/// tables for every instruction, so check every index first (unreachable
+/// code with a bad index must be an error, not a panic).
+fn check_indices(m: &bc::Module) -> Result<(), LoadError> {
+    let bad = |pc: usize, what: &str| Err(LoadError::BadFile(format!("invalid bytecode at instruction {pc}: {what} index out of range")));
+    let src_ok = |s: &bc::Src| match s {
+        bc::Src::Atom(a) => (a.0 as usize) < m.atoms.len(),
+        bc::Src::Lit(l) => (l.0 as usize) < m.literals.len(),
+        bc::Src::X(r) => *r < bc::MAX_X_REGS,
+        _ => true,
+    };
+    let dst_ok = |d: &bc::Dst| match d {
+        bc::Dst::X(r) => *r < bc::MAX_X_REGS,
+        _ => true,
+    };
+    for (pc, ins) in m.code.iter().enumerate() {
+        let mut srcs: Vec<&bc::Src> = Vec::new();
+        let mut dsts: Vec<&bc::Dst> = Vec::new();
+        match ins {
+            Instr::FuncInfo { func } if func.0 as usize >= m.functions.len() => return bad(pc, "function"),
+            Instr::CallExt { import, .. } | Instr::CallExtOnly { import, .. } | Instr::CallExtLast { import, .. }
+                if import.0 as usize >= m.imports.len() =>
+            {
+                return bad(pc, "import")
+            }
+            Instr::Bif { import, args, dst, .. } => {
+                if import.0 as usize >= m.imports.len() {
+                    return bad(pc, "import");
+                }
+                srcs.extend(args.iter());
+                dsts.push(dst);
+            }
+            Instr::MakeFun { lambda, free, dst, .. } => {
+                if lambda.0 as usize >= m.lambdas.len() {
+                    return bad(pc, "lambda");
+                }
+                srcs.extend(free.iter());
+                dsts.push(dst);
+            }
+            Instr::IsTaggedTuple { src, tag, .. } => {
+                if tag.0 as usize >= m.atoms.len() {
+                    return bad(pc, "atom");
+                }
+                srcs.push(src);
+            }
+            Instr::SelectVal { src, table, .. } => {
+                srcs.push(src);
+                for (k, _) in table {
+                    if let bc::SelectKey::Atom(a) = k {
+                        if a.0 as usize >= m.atoms.len() {
+                            return bad(pc, "atom");
+                        }
+                    }
+                }
+            }
+            Instr::Move { src, dst } | Instr::GetHd { src, dst } | Instr::GetTl { src, dst } | Instr::GetTupleElement { src, dst, .. } => {
+                srcs.push(src);
+                dsts.push(dst);
+            }
+            Instr::GetList { src, head, tail } => {
+                srcs.push(src);
+                dsts.push(head);
+                dsts.push(tail);
+            }
+            Instr::PutList { head, tail, dst } => {
+                srcs.push(head);
+                srcs.push(tail);
+                dsts.push(dst);
+            }
+            Instr::PutTuple { elements, dst } => {
+                srcs.extend(elements.iter());
+                dsts.push(dst);
+            }
+            Instr::Test { src, .. } | Instr::TestArity { src, .. } | Instr::SelectTupleArity { src, .. } | Instr::Error { src, .. } => {
+                srcs.push(src)
+            }
+            Instr::Cmp { a, b, .. } => {
+                srcs.push(a);
+                srcs.push(b);
+            }
+            Instr::WaitTimeout { timeout, .. } => srcs.push(timeout),
+            Instr::LoopRec { dst, .. } => dsts.push(dst),
+            Instr::PutMapAssoc { src, dst, pairs, .. } | Instr::PutMapExact { src, dst, pairs, .. } => {
+                srcs.push(src);
+                dsts.push(dst);
+                for (k, v) in pairs {
+                    srcs.push(k);
+                    srcs.push(v);
+                }
+            }
+            Instr::HasMapFields { src, keys, .. } => {
+                srcs.push(src);
+                srcs.extend(keys.iter());
+            }
+            Instr::GetMapElements { src, pairs, .. } => {
+                srcs.push(src);
+                for (k, d) in pairs {
+                    srcs.push(k);
+                    dsts.push(d);
+                }
+            }
+            Instr::BsCreate { segments, dst, .. } => {
+                for s in segments {
+                    srcs.push(&s.value);
+                    if let Some(z) = &s.size {
+                        srcs.push(z);
+                    }
+                }
+                dsts.push(dst);
+            }
+            Instr::BsStartMatch { src, dst, .. } => {
+                srcs.push(src);
+                dsts.push(dst);
+            }
+            Instr::BsGet { ctx, size, dst, .. } => {
+                srcs.push(ctx);
+                if let Some(z) = size {
+                    srcs.push(z);
+                }
+                dsts.push(dst);
+            }
+            Instr::BsSkip { ctx, size, .. } => {
+                srcs.push(ctx);
+                if let Some(z) = size {
+                    srcs.push(z);
+                }
+            }
+            Instr::BsTestTail { ctx, .. } | Instr::BsTestUnit { ctx, .. } => srcs.push(ctx),
+            Instr::BsGetPosition { ctx, dst } => {
+                srcs.push(ctx);
+                dsts.push(dst);
+            }
+            Instr::BsSetPosition { ctx, pos } => {
+                srcs.push(ctx);
+                srcs.push(pos);
+            }
+            _ => {}
+        }
+        if !srcs.into_iter().all(src_ok) || !dsts.into_iter().all(dst_ok) {
+            return bad(pc, "operand");
+        }
+    }
+    Ok(())
 }
 
 impl Cx<'_> {

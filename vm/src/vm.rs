@@ -59,6 +59,10 @@ pub struct Vm {
     autoload_lock: Mutex<()>,
     boot: Boot,
     pub started: Instant,
+    /// Tests: when set, `run_until_exit` records the main process's result
+    /// (`Debug` text) and memory in `last_exit`.
+    pub capture: std::sync::atomic::AtomicBool,
+    pub last_exit: Mutex<Option<(String, usize)>>,
 }
 
 // SAFETY: the boot ops are immutable after construction; everything else is
@@ -96,6 +100,8 @@ impl Vm {
             autoload_lock: Mutex::new(()),
             boot,
             started: Instant::now(),
+            capture: std::sync::atomic::AtomicBool::new(false),
+            last_exit: Mutex::new(None),
         }))
     }
 
@@ -271,6 +277,9 @@ impl Vm {
                 Outcome::Wait => self.park(p),
                 Outcome::Normal => {
                     let pid = p.pid;
+                    if pid == main && self.capture.load(Ordering::Relaxed) {
+                        *self.last_exit.lock().unwrap() = Some((format!("{:?}", x[0]), p.memory_bytes()));
+                    }
                     self.exit_process(p);
                     if pid == main {
                         return MainExit::Normal;
@@ -361,4 +370,11 @@ impl Vm {
         let pid = self.spawn_mfa(Term::atom(module), Term::atom(atom::intern("main")), argl);
         self.run_until_exit(pid)
     }
+}
+
+/// The embedded standard library: (module name, compiled file bytes).
+/// The stdlib crate will expose `minierl_stdlib::MODULES`; until it does
+/// this is empty and autoloading uses the code path only.
+pub fn stdlib_modules() -> Vec<(&'static str, &'static [u8])> {
+    Vec::new()
 }
