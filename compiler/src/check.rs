@@ -451,9 +451,14 @@ impl<'a> Checker<'a> {
             ExprKind::Var(v) => self.use_var(v, e.span, vt),
             ExprKind::Atom(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::String(_) | ExprKind::Nil => {}
             ExprKind::Tuple(es) => self.exprs(es, vt),
-            ExprKind::Cons(h, t) => {
-                self.expr(h, vt);
-                self.expr(t, vt);
+            ExprKind::Cons(..) => {
+                // Iterative along the tail: literal lists can be very long.
+                let mut cur = e;
+                while let ExprKind::Cons(h, t) = &cur.kind {
+                    self.expr(h, vt);
+                    cur = t;
+                }
+                self.expr(cur, vt);
             }
             ExprKind::Binary(elems) => {
                 for el in elems {
@@ -803,9 +808,13 @@ impl<'a> Checker<'a> {
                     self.pattern(q, vt, seen, mode);
                 }
             }
-            PatKind::Cons(h, t) => {
-                self.pattern(h, vt, seen, mode);
-                self.pattern(t, vt, seen, mode);
+            PatKind::Cons(..) => {
+                let mut cur = p;
+                while let PatKind::Cons(h, t) = &cur.kind {
+                    self.pattern(h, vt, seen, mode);
+                    cur = t;
+                }
+                self.pattern(cur, vt, seen, mode);
             }
             PatKind::Binary(elems) => {
                 for el in elems {
@@ -879,9 +888,13 @@ impl<'a> Checker<'a> {
                     self.gexpr(x, vt);
                 }
             }
-            ExprKind::Cons(h, t) => {
-                self.gexpr(h, vt);
-                self.gexpr(t, vt);
+            ExprKind::Cons(..) => {
+                let mut cur = e;
+                while let ExprKind::Cons(h, t) = &cur.kind {
+                    self.gexpr(h, vt);
+                    cur = t;
+                }
+                self.gexpr(cur, vt);
             }
             ExprKind::Binary(elems) => {
                 for el in elems {

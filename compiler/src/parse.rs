@@ -99,7 +99,7 @@ pub(crate) fn list(l: usize, first: Expr, tail: (Vec<Expr>, Option<Expr>, usize)
     let (rest, tail, r) = tail;
     let mut acc = tail.unwrap_or(Expr { kind: ExprKind::Nil, span: Span::new(r.saturating_sub(1), r) });
     let mut elems = vec![first];
-    elems.extend(rest);
+    elems.extend(rest.into_iter().rev());
     let n = elems.len();
     for (i, e) in elems.into_iter().rev().enumerate() {
         let start = if i == n - 1 { l } else { e.span.start as usize };
@@ -382,7 +382,25 @@ pub(crate) fn to_pat(e: Expr, lint: &mut Vec<Diagnostic>, src: &str) -> Pat {
         ExprKind::String(s) => PatKind::String(s),
         ExprKind::Nil => PatKind::Nil,
         ExprKind::Tuple(es) => PatKind::Tuple(es.into_iter().map(|e| to_pat(e, lint, src)).collect()),
-        ExprKind::Cons(h, t) => PatKind::Cons(Box::new(to_pat(*h, lint, src)), Box::new(to_pat(*t, lint, src))),
+        ExprKind::Cons(h, t) => {
+            // Iterative along the tail: literal lists can be very long.
+            let mut heads = vec![(to_pat(*h, lint, src), span)];
+            let mut cur = *t;
+            let tail = loop {
+                match cur.kind {
+                    ExprKind::Cons(h, t) => {
+                        heads.push((to_pat(*h, lint, src), cur.span));
+                        cur = *t;
+                    }
+                    other => break to_pat(Expr { kind: other, span: cur.span }, lint, src),
+                }
+            };
+            let mut acc = tail;
+            for (h, s) in heads.into_iter().rev() {
+                acc = Pat { kind: PatKind::Cons(Box::new(h), Box::new(acc)), span: s };
+            }
+            return acc;
+        }
         ExprKind::Binary(es) => PatKind::Binary(
             es.into_iter()
                 .map(|b| BinElem { value: to_pat(b.value, lint, src), size: b.size, types: b.types, span: b.span })

@@ -732,3 +732,34 @@ fn parse_is_deterministic() {
     let bad = "-module(s).\nf(X) -> Y, Z, case X of 1 -> A = 1; _ -> ok end, A.\n";
     assert_eq!(parse("s.mrl", bad, &Options::default()).1, parse("s.mrl", bad, &Options::default()).1);
 }
+
+#[test]
+fn long_literal_lists() {
+    // Data tables of thousands of elements are common; nothing may be
+    // quadratic or recurse once per element on a small stack.
+    let elems: Vec<String> = (0..20000).map(|i| i.to_string()).collect();
+    let src = body(&format!("X = [{}], [_ | _] = X, X", elems.join(", ")));
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let (m, d) = parse("t.mrl", &src, &Options::default());
+            assert!(d.is_empty(), "{d:?}");
+            let m = m.unwrap();
+            let mut n = 0;
+            let ExprKind::Match(_, e) = &f_body(&m)[0].kind else { panic!() };
+            let mut cur = &**e;
+            while let ExprKind::Cons(h, t) = &cur.kind {
+                if n == 1 {
+                    assert_eq!(h.kind, ExprKind::Int(1.into()));
+                }
+                n += 1;
+                cur = t;
+            }
+            assert_eq!(n, 20000);
+            // Dropping a 20000-deep Box chain recurses once per cell (see
+            // the report to the lead); the parse itself must not.
+            std::mem::forget(m);
+        })
+        .unwrap();
+    handle.join().unwrap();
+}
