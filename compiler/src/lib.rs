@@ -11,6 +11,7 @@
 pub mod ast;
 pub mod bifs;
 pub mod check;
+pub mod codegen;
 pub mod diag;
 pub mod lexer;
 pub mod parse;
@@ -63,4 +64,24 @@ pub fn parse(file_name: &str, source: &str, opts: &Options) -> (Option<ast::Modu
     errors.extend(late);
     errors.extend(warnings);
     (if ok { Some(module) } else { None }, errors)
+}
+
+/// Compile one source file: the front end (`parse`), then the code
+/// generator. Warnings go into `Compiled::warnings`; on error, the errors
+/// come first, then the warnings.
+pub fn compile(file_name: &str, source: &str, opts: &Options) -> Result<Compiled, Vec<Diagnostic>> {
+    let (module, diags) = parse(file_name, source, opts);
+    let (errors, warnings): (Vec<_>, Vec<_>) = diags.into_iter().partition(|d| d.severity == Severity::Error);
+    let Some(module) = module.filter(|_| errors.is_empty()) else {
+        let mut all = errors;
+        all.extend(warnings);
+        return Err(all);
+    };
+    match codegen::generate_with_source(&module, file_name, Some(source), opts) {
+        Ok(module) => Ok(Compiled { module, warnings }),
+        Err(mut errs) => {
+            errs.extend(warnings);
+            Err(errs)
+        }
+    }
 }

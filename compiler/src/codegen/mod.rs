@@ -1,0 +1,626 @@
+//! The code generator: a checked `ast::Module` in, a `minierl_bytecode::Module`
+//! out. It lowers records, comprehensions, funs and strings, compiles pattern
+//! matching into decision trees, and assigns registers in one pass.
+//!
+//! # Calling convention (as in BEAM)
+//! - A function of arity N receives its arguments in x0..x(N-1) and returns
+//!   its result in x0. A call clobbers every x register; only y slots of the
+//!   caller's frame survive it.
+//! - A function body that makes a non-tail call (or uses `receive`, `try`,
+//!   `catch`, a non-tail `case`/`if`, or a match nested inside an expression)
+//!   runs in a frame: `Allocate {stack: N, live}` after clause selection, and
+//!   `Deallocate` before `Return`. Every frame of a function has the same
+//!   size N (the most y slots any path needs), so all `Allocate`,
+//!   `Deallocate` and `*Last` instructions of a function carry the same N.
+//!   Clause selection (the head match and guards) always runs without a
+//!   frame, so a jump to the `FuncInfo` label (`function_clause`) comes from a
+//!   frameless state. A tail-position `case`/`if` whose body needs no frame
+//!   leaves each branch to allocate its own.
+//! - A call in tail position is `CallOnly`/`CallExtOnly`/`CallFunOnly`/
+//!   `ApplyOnly` without a frame, `CallLast`/... (deallocating) with one, so
+//!   loops run in constant stack space.
+//! - Funs: a `fun` body is lifted to a function `-F/A-fun-N-` taking the
+//!   fun's arguments followed by its free variables (sorted by name);
+//!   `MakeFun` captures the free variables. A named fun calling itself by
+//!   name calls the lifted function directly (no closure is built). `fun
+//!   f/1` is a lambda entry pointing at `f/1` itself with no free variables;
+//!   `fun m:f/1` with constant parts is a `Literal::ExportFun`, otherwise a
+//!   call to `erlang:make_fun/3`. `CallFun` takes the fun in x[arity].
+//! - List comprehensions are lifted to recursive functions
+//!   `-F/A-lc$^N/1-0-` (one per generator, taking the list followed by the
+//!   free variables), as OTP's v3_core does: `[P|T] -> [E | lc(T)]`, `[_|T]
+//!   -> lc(T)`, `[] -> Tail`, other -> `error({bad_generator, L})`; a filter
+//!   that is a guard expression becomes part of the generator clause's
+//!   guard, others a `case` raising `{bad_filter, V}` on non-booleans.
+//!   Binary comprehensions are `erlang:list_to_bitstring([E || ...])`.
+//! - `module_info/0,1` call `erlang:get_module_info/1,2` with the module
+//!   name, as OTP generates them.
+//!
+//! # Registers
+//! x registers are used as a stack: the generator keeps a depth `d`; every
+//! value it must keep (arguments, pattern-extracted values, temporaries)
+//! sits in x0..x(d-1), all written, and new values are pushed at x(d). So
+//! the `live` operand of every instruction that may collect garbage
+//! (`Allocate`, `TestHeap`, `Bif`, `MakeFun`, `PutMap*`, `Bs*`) is simply
+//! `d`, and the verifier's "defined registers" always cover x0..x(d-1).
+//! In a frameless body, variables live in x registers. In a body with a
+//! frame, each variable read later gets a y slot (one per variable name per
+//! function, so branches of a `case` that bind the same variable agree on
+//! where it is), and a temporary computed before a sibling expression that
+//! calls is spilled to a y slot. A call thus always starts with an empty x
+//! stack, its arguments being placed by parallel moves (`Move`/`Swap`).
+//! `TestHeap {words, live}` precedes each `PutTuple` (words = arity + 1) and
+//! each run of `PutList` (2 words per cell), counting words as BEAM does.
+//!
+//! # Pattern matching
+//! Clauses are compiled as in OTP's v3_kernel: rows of patterns are split
+//! into maximal runs where the first column is all variables (variable rule:
+//! bind and drop the column) or all constructors (constructor rule); a
+//! failing run falls through to the next one (mixture rule). In a
+//! constructor run, rows are grouped by type (atomic values, lists, tuples,
+//! maps, binaries): atomic values dispatch with `SelectVal` (or `Cmp` for a
+//! single value), tuples with `SelectTupleArity`, `TestArity` or
+//! `IsTaggedTuple` (when every row has the same atom first), lists with
+//! `Test Cons`/`Test Nil`. Maps and binaries are matched row by row inside
+//! their group. A variable already bound (earlier in the pattern or before
+//! it) becomes an `=:=` check before the guard. Guards compile to tests
+//! jumping to the next row: type tests are `Test`, comparisons `Cmp`,
+//! `andalso`/`orelse`/`,`/`;`/`not` control flow, other BIFs `Bif` with a
+//! fail label. When no row matches: `function_clause` (jump to `FuncInfo`),
+//! or `Error` with `case_clause`/`if_clause`/`try_clause`/`badmatch`; a
+//! `receive` goes on to the next message; a `try` handler re-raises.
+//!
+//! # Exceptions
+//! `try` stores its catch marker in a y slot (`Try`/`TryEnd`/`TryCase`);
+//! the handler sees x0 = Class, x1 = Reason, x2 = the raw stacktrace, which
+//! `erlang:build_stacktrace/1` (a `Bif`) turns into a list when the catch
+//! clause names it; no matching catch clause means `Raise`. `after` wraps
+//! the whole `try ... of ... catch` in a second `Try` whose handler saves
+//! x0..x2, runs the after body and `Raise`s. `of` and `catch` bodies are
+//! outside the protected region, and are in tail position when there is no
+//! `after`. `catch E` is `Catch`/`CatchEnd`.
+//!
+//! # Other lowerings
+//! Records become tuples (`{badrecord, Value}` on a failed access, as OTP
+//! 25); `andalso`/`orelse` branch on `true`/`false` and raise
+//! `{badarg, V}` otherwise, their second operand being in tail position;
+//! `and`/`or`/`xor`/`not`, arithmetic and comparisons in value context are
+//! `Bif`s on `erlang:'and'/2` etc.; `++`/`--` are calls to `erlang`; `!` is
+//! `Send`. Calls: local functions by label; `-import`ed and every remote
+//! call (including `?MODULE:f()`) through the import table; auto-imported
+//! BIFs that are guard BIFs as `Bif`, the rest as `erlang:F/A` calls.
+//! Fully constant terms are literals.
+
+mod analysis;
+mod expr;
+mod lc;
+mod moves;
+mod pattern;
+
+use crate::ast::{self, Clause, Expr, Form, Span};
+use crate::diag::Diagnostic;
+use crate::Options;
+use minierl_bytecode::{self as bc, AtomIdx, ImportIdx, Instr, Label, LambdaIdx, Literal, Src};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// Generate a module. Line numbers are not known without the source text:
+/// use [`generate_with_source`] to get a line table.
+pub fn generate(module: &ast::Module, file_name: &str, opts: &Options) -> Result<bc::Module, Vec<Diagnostic>> {
+    generate_with_source(module, file_name, None, opts)
+}
+
+/// Generate a module; `source` (the text the spans point into) gives the
+/// line table its line numbers.
+pub fn generate_with_source(
+    module: &ast::Module,
+    file_name: &str,
+    source: Option<&str>,
+    opts: &Options,
+) -> Result<bc::Module, Vec<Diagnostic>> {
+    let mut g = Gen::new(file_name, source);
+    g.module(module, opts);
+    if g.diags.iter().any(|d| d.severity == crate::Severity::Error) {
+        return Err(g.diags);
+    }
+    Ok(g.finish())
+}
+
+/// Byte offset → line number.
+struct LineIndex {
+    starts: Vec<u32>,
+}
+
+impl LineIndex {
+    fn new(src: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i as u32 + 1));
+        LineIndex { starts }
+    }
+    fn line(&self, offset: u32) -> u32 {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i as u32 + 1,
+            Err(i) => i as u32,
+        }
+    }
+}
+
+/// Labels of a function known before its code exists.
+#[derive(Clone, Copy)]
+struct FunLabels {
+    info: Label,
+    entry: Label,
+}
+
+/// A lifted function (fun body or comprehension) waiting to be generated.
+struct Pending {
+    name: String,
+    arity: u8,
+    clauses: Vec<Clause>,
+    span: Span,
+    self_fun: Option<SelfFun>,
+    /// The user function it was lifted from (for naming nested lifts).
+    top: (String, u8),
+}
+
+/// A named fun's own name, bound inside its body.
+#[derive(Clone)]
+pub(crate) struct SelfFun {
+    name: String,
+    lambda: LambdaIdx,
+    /// Free variables, in the order of the lifted function's extra params.
+    free: Vec<String>,
+    /// The lifted function (name, total arity).
+    func: (String, u8),
+}
+
+struct LambdaEntry {
+    func: (String, u8),
+    arity: u8,
+    num_free: u16,
+}
+
+/// An out-of-line block (error raising) emitted at the end of the function.
+struct Deferred {
+    label: Label,
+    code: Vec<Instr>,
+    line: u32,
+}
+
+/// Where a variable lives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Loc {
+    Src(Src),
+    /// The name of the named fun being compiled.
+    SelfFun,
+}
+
+/// Per-function state.
+#[derive(Default)]
+struct FnState {
+    /// The user function this code comes from (for naming lifted funs).
+    top: (String, u8),
+    depth: u16,
+    in_frame: bool,
+    env: HashMap<String, Loc>,
+    yvars: HashMap<String, u16>,
+    next_y: u16,
+    free_y: Vec<u16>,
+    guard_fail: Option<Label>,
+    /// Variables that are read somewhere in the function (worth a y slot).
+    refs: HashSet<String>,
+    deferred: Vec<Deferred>,
+    self_fun: Option<SelfFun>,
+    /// Names committed to y slots, per enclosing value-producing branch
+    /// construct (they are exported after its join).
+    commit_log: Vec<Vec<String>>,
+    /// Code index where the function starts (for patching frame sizes).
+    start: usize,
+    /// The x depth after the leaf of an inline match (`P = E`).
+    inline_depth: u16,
+}
+
+pub(crate) struct Gen<'s> {
+    file_name: String,
+    lines: Option<LineIndex>,
+    #[allow(dead_code)]
+    source: Option<&'s str>,
+    module_name: String,
+    atoms: Vec<String>,
+    atom_map: HashMap<String, u32>,
+    literals: Vec<Literal>,
+    lit_map: HashMap<String, u32>,
+    imports: Vec<bc::Import>,
+    import_map: HashMap<(u32, u32, u8), u32>,
+    lambdas: Vec<LambdaEntry>,
+    local_lambdas: HashMap<(String, u8), LambdaIdx>,
+    functions: Vec<(String, u8, FunLabels, u32)>,
+    code: Vec<Instr>,
+    line_entries: Vec<bc::LineEntry>,
+    cur_line: u32,
+    label_pos: Vec<u32>,
+    records: HashMap<String, Vec<(String, Option<Expr>)>>,
+    local_funs: HashMap<(String, u8), FunLabels>,
+    imported: HashMap<(String, u8), String>,
+    pending: VecDeque<Pending>,
+    fun_counter: u32,
+    lc_counter: u32,
+    var_counter: u32,
+    attributes_src: Vec<(String, Expr)>,
+    export_list: Vec<(String, u8)>,
+    pub(crate) diags: Vec<Diagnostic>,
+    f: FnState,
+}
+
+const PATCH: u16 = u16::MAX;
+
+impl<'s> Gen<'s> {
+    fn new(file_name: &str, source: Option<&'s str>) -> Gen<'s> {
+        Gen {
+            file_name: file_name.to_string(),
+            lines: source.map(LineIndex::new),
+            source,
+            module_name: String::new(),
+            atoms: Vec::new(),
+            atom_map: HashMap::new(),
+            literals: Vec::new(),
+            lit_map: HashMap::new(),
+            imports: Vec::new(),
+            import_map: HashMap::new(),
+            lambdas: Vec::new(),
+            local_lambdas: HashMap::new(),
+            functions: Vec::new(),
+            code: Vec::new(),
+            line_entries: Vec::new(),
+            cur_line: 0,
+            label_pos: Vec::new(),
+            records: HashMap::new(),
+            local_funs: HashMap::new(),
+            imported: HashMap::new(),
+            pending: VecDeque::new(),
+            fun_counter: 0,
+            lc_counter: 0,
+            var_counter: 0,
+            attributes_src: Vec::new(),
+            export_list: Vec::new(),
+            diags: Vec::new(),
+            f: FnState::default(),
+        }
+    }
+
+    // ------------------------------------------------------------ tables
+
+    pub(crate) fn atom(&mut self, name: &str) -> AtomIdx {
+        if let Some(&i) = self.atom_map.get(name) {
+            return AtomIdx(i);
+        }
+        let i = self.atoms.len() as u32;
+        self.atoms.push(name.to_string());
+        self.atom_map.insert(name.to_string(), i);
+        AtomIdx(i)
+    }
+
+    pub(crate) fn literal(&mut self, lit: Literal) -> Src {
+        let key = format!("{lit:?}");
+        if let Some(&i) = self.lit_map.get(&key) {
+            return Src::Lit(bc::LitIdx(i));
+        }
+        let i = self.literals.len() as u32;
+        self.literals.push(lit);
+        self.lit_map.insert(key, i);
+        Src::Lit(bc::LitIdx(i))
+    }
+
+    pub(crate) fn import(&mut self, module: &str, function: &str, arity: u8) -> ImportIdx {
+        let m = self.atom(module).0;
+        let f = self.atom(function).0;
+        if let Some(&i) = self.import_map.get(&(m, f, arity)) {
+            return ImportIdx(i);
+        }
+        let i = self.imports.len() as u32;
+        self.imports.push(bc::Import { module: AtomIdx(m), function: AtomIdx(f), arity });
+        self.import_map.insert((m, f, arity), i);
+        ImportIdx(i)
+    }
+
+    // ------------------------------------------------------------ code
+
+    pub(crate) fn new_label(&mut self) -> Label {
+        self.label_pos.push(u32::MAX);
+        Label(self.label_pos.len() as u32 - 1)
+    }
+
+    /// Place `l` at the next instruction. A `Jump` to `l` just before it is
+    /// dropped (labels at the jump then point at the same place anyway).
+    pub(crate) fn place(&mut self, l: Label) {
+        if let Some(Instr::Jump { label }) = self.code.last() {
+            if *label == l && self.code.len() > self.f.start + 1 {
+                self.code.pop();
+            }
+        }
+        self.label_pos[l.0 as usize] = self.code.len() as u32;
+    }
+
+    pub(crate) fn emit(&mut self, i: Instr) {
+        let pc = self.code.len() as u32;
+        if self.line_entries.last().map(|e| e.line) != Some(self.cur_line) {
+            self.line_entries.push(bc::LineEntry { pc, line: self.cur_line });
+        }
+        self.code.push(i);
+    }
+
+    pub(crate) fn set_line(&mut self, span: Span) {
+        if let Some(li) = &self.lines {
+            self.cur_line = li.line(span.start);
+        }
+    }
+
+    pub(crate) fn error(&mut self, span: Span, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::error("E0500", span, msg));
+    }
+
+    /// An out-of-line block reached by jumping to the returned label.
+    pub(crate) fn deferred(&mut self, code: Vec<Instr>) -> Label {
+        let label = self.new_label();
+        let line = self.cur_line;
+        self.f.deferred.push(Deferred { label, code, line });
+        label
+    }
+
+    pub(crate) fn fresh_var(&mut self, what: &str) -> String {
+        self.var_counter += 1;
+        format!("-{what}{}", self.var_counter)
+    }
+
+    // ------------------------------------------------------------ module
+
+    fn module(&mut self, m: &ast::Module, opts: &Options) {
+        let mut name = None;
+        for f in &m.forms {
+            if let Form::Module(n) = f {
+                name = Some(n.name.clone());
+                break;
+            }
+        }
+        let Some(name) = name else {
+            self.error(Span::default(), "no module definition");
+            return;
+        };
+        self.module_name = name.clone();
+        self.atom(&name);
+        let mut export_all = opts.export_all;
+        let mut exports: Vec<(String, u8)> = Vec::new();
+        let mut funcs: Vec<&ast::Function> = Vec::new();
+        let mut attributes = Vec::new();
+        for f in &m.forms {
+            match f {
+                Form::Module(_) => {}
+                Form::Export(list, _) => exports.extend(list.iter().map(|f| (f.name.clone(), f.arity))),
+                Form::Import(m, list, _) => {
+                    for f in list {
+                        self.imported.insert((f.name.clone(), f.arity), m.name.clone());
+                    }
+                }
+                Form::Compile(e, _) => {
+                    if compile_has_export_all(e) {
+                        export_all = true;
+                    }
+                }
+                Form::Record(n, fields, _) => {
+                    let defs = fields.iter().map(|f| (f.name.name.clone(), f.default.clone())).collect();
+                    self.records.insert(n.name.clone(), defs);
+                }
+                Form::Attribute(n, e, _) => attributes.push((n.name.clone(), e.clone())),
+                Form::Function(f) => funcs.push(f),
+            }
+        }
+        self.attributes_src = attributes;
+        for f in &funcs {
+            let l = FunLabels { info: self.new_label(), entry: self.new_label() };
+            self.local_funs.insert((f.name.clone(), f.arity), l);
+        }
+        let has_mi0 = self.local_funs.contains_key(&("module_info".to_string(), 0));
+        let has_mi1 = self.local_funs.contains_key(&("module_info".to_string(), 1));
+        for (n, a) in [("module_info", 0u8), ("module_info", 1)] {
+            if !self.local_funs.contains_key(&(n.to_string(), a)) {
+                let l = FunLabels { info: self.new_label(), entry: self.new_label() };
+                self.local_funs.insert((n.to_string(), a), l);
+            }
+        }
+        for f in &funcs {
+            self.function(&f.name, f.arity, &f.clauses, f.span, None, (f.name.clone(), f.arity));
+        }
+        if !has_mi0 {
+            self.module_info(0);
+        }
+        if !has_mi1 {
+            self.module_info(1);
+        }
+        while let Some(p) = self.pending.pop_front() {
+            self.function(&p.name, p.arity, &p.clauses, p.span, p.self_fun, p.top);
+        }
+        // Exports.
+        let mut ex: Vec<(String, u8)> = if export_all {
+            funcs.iter().map(|f| (f.name.clone(), f.arity)).collect()
+        } else {
+            exports
+        };
+        ex.push(("module_info".into(), 0));
+        ex.push(("module_info".into(), 1));
+        let mut seen = HashSet::new();
+        self.export_list = ex.into_iter().filter(|e| seen.insert(e.clone())).collect();
+    }
+
+    fn module_info(&mut self, arity: u8) {
+        let labels = self.local_funs[&("module_info".to_string(), arity)];
+        let func = self.functions.len() as u32;
+        self.f = FnState { start: self.code.len(), ..FnState::default() };
+        self.cur_line = 0;
+        self.place(labels.info);
+        self.emit(Instr::FuncInfo { func: bc::FuncIdx(func) });
+        self.place(labels.entry);
+        self.functions.push(("module_info".into(), arity, labels, 0));
+        let m = self.atom(&self.module_name.clone());
+        if arity == 1 {
+            self.emit(Instr::Move { src: Src::X(0), dst: bc::Dst::X(1) });
+        }
+        self.emit(Instr::Move { src: Src::Atom(m), dst: bc::Dst::X(0) });
+        let imp = self.import("erlang", "get_module_info", arity + 1);
+        self.emit(Instr::CallExtOnly { arity: arity + 1, import: imp });
+    }
+
+    /// Generate one function (user-written or lifted).
+    fn function(&mut self, name: &str, arity: u8, clauses: &[Clause], span: Span, self_fun: Option<SelfFun>, top: (String, u8)) {
+        let Some(&labels) = self.local_funs.get(&(name.to_string(), arity)) else {
+            return;
+        };
+        let func = self.functions.len() as u32;
+        let mut refs = HashSet::new();
+        analysis::function_refs(clauses, &mut refs);
+        self.f = FnState { top, depth: arity as u16, refs, self_fun, start: self.code.len(), ..FnState::default() };
+        self.set_line(span);
+        self.place(labels.info);
+        self.emit(Instr::FuncInfo { func: bc::FuncIdx(func) });
+        self.place(labels.entry);
+        self.functions.push((name.to_string(), arity, labels, self.cur_line));
+        self.bind_self_fun();
+        let occs: Vec<Src> = (0..arity as u16).map(Src::X).collect();
+        self.match_clauses(&occs, clauses, labels.info, pattern::ArmMode::Tail { base: 0 }, pattern::Prologue::None);
+        let deferred = std::mem::take(&mut self.f.deferred);
+        for d in deferred {
+            self.cur_line = d.line;
+            self.place(d.label);
+            for i in d.code {
+                self.emit(i);
+            }
+        }
+        // Every frame of the function has the same size.
+        let n = self.f.next_y;
+        for i in &mut self.code[self.f.start..] {
+            match i {
+                Instr::Allocate { stack, .. } | Instr::Deallocate { stack } => *stack = n,
+                Instr::CallLast { dealloc, .. }
+                | Instr::CallExtLast { dealloc, .. }
+                | Instr::CallFunLast { dealloc, .. }
+                | Instr::ApplyLast { dealloc, .. } => *dealloc = n,
+                _ => {}
+            }
+        }
+    }
+
+    /// Resolve labels and assemble the module.
+    fn finish(mut self) -> bc::Module {
+        let pos = std::mem::take(&mut self.label_pos);
+        let res = |l: Label| -> Label {
+            if l.is_none() {
+                l
+            } else {
+                Label(pos[l.0 as usize])
+            }
+        };
+        for i in &mut self.code {
+            map_labels(i, &res);
+        }
+        let mut fidx: HashMap<(String, u8), u32> = HashMap::new();
+        let mut functions = Vec::new();
+        for (i, (name, arity, labels, line)) in std::mem::take(&mut self.functions).into_iter().enumerate() {
+            let a = self.atom(&name);
+            functions.push(bc::Function { name: a, arity, info: res(labels.info), entry: res(labels.entry), line });
+            fidx.insert((name, arity), i as u32);
+        }
+        let mut exports = Vec::new();
+        for (name, arity) in std::mem::take(&mut self.export_list) {
+            if let Some(&i) = fidx.get(&(name.clone(), arity)) {
+                let a = self.atom(&name);
+                exports.push(bc::Export { function: a, arity, label: functions[i as usize].entry });
+            }
+        }
+        let mut attributes = Vec::new();
+        for (name, e) in std::mem::take(&mut self.attributes_src) {
+            if let Some(l) = self.const_literal(&e) {
+                let a = self.atom(&name);
+                attributes.push((a, l));
+            }
+        }
+        // Hash of the code: the default vsn and the funs' uniq.
+        let code_hash = fnv(format!("{:?}{:?}{:?}", self.code, self.literals, self.imports).as_bytes());
+        let mut lambdas = Vec::new();
+        for (i, l) in self.lambdas.iter().enumerate() {
+            let f = fidx.get(&l.func).copied().unwrap_or(0);
+            let fun = &functions[f as usize];
+            let start = fun.info.0 as usize;
+            let end = functions.get(f as usize + 1).map(|g| g.info.0 as usize).unwrap_or(self.code.len());
+            let uniq = fnv(format!("{}{:?}", l.func.0, &self.code[start..end]).as_bytes()) as u32;
+            lambdas.push(bc::Lambda { func: bc::FuncIdx(f), arity: l.arity, num_free: l.num_free, index: i as u32, uniq });
+        }
+        bc::Module {
+            atoms: self.atoms,
+            literals: self.literals,
+            imports: self.imports,
+            exports,
+            functions,
+            lambdas,
+            code: self.code,
+            lines: self.line_entries,
+            source: self.file_name,
+            vsn: code_hash,
+            attributes,
+        }
+    }
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= *b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+fn compile_has_export_all(e: &Expr) -> bool {
+    match &e.kind {
+        ast::ExprKind::Atom(a) => a == "export_all",
+        ast::ExprKind::Cons(h, t) => compile_has_export_all(h) || compile_has_export_all(t),
+        _ => false,
+    }
+}
+
+/// Apply `f` to every label operand of an instruction.
+fn map_labels(i: &mut Instr, f: &impl Fn(Label) -> Label) {
+    match i {
+        Instr::Call { label, .. } | Instr::CallOnly { label, .. } | Instr::CallLast { label, .. } => *label = f(*label),
+        Instr::Bif { fail, .. }
+        | Instr::Test { fail, .. }
+        | Instr::Cmp { fail, .. }
+        | Instr::TestArity { fail, .. }
+        | Instr::IsTaggedTuple { fail, .. }
+        | Instr::PutMapAssoc { fail, .. }
+        | Instr::PutMapExact { fail, .. }
+        | Instr::HasMapFields { fail, .. }
+        | Instr::GetMapElements { fail, .. }
+        | Instr::BsCreate { fail, .. }
+        | Instr::BsStartMatch { fail, .. }
+        | Instr::BsGet { fail, .. }
+        | Instr::BsSkip { fail, .. }
+        | Instr::BsTestTail { fail, .. }
+        | Instr::BsTestUnit { fail, .. }
+        | Instr::LoopRec { fail, .. } => *fail = f(*fail),
+        Instr::Jump { label } | Instr::LoopRecEnd { label } | Instr::Wait { label } | Instr::WaitTimeout { label, .. } => {
+            *label = f(*label)
+        }
+        Instr::Try { handler, .. } | Instr::Catch { handler, .. } => *handler = f(*handler),
+        Instr::SelectVal { fail, table, .. } => {
+            *fail = f(*fail);
+            for (_, l) in table {
+                *l = f(*l);
+            }
+        }
+        Instr::SelectTupleArity { fail, table, .. } => {
+            *fail = f(*fail);
+            for (_, l) in table {
+                *l = f(*l);
+            }
+        }
+        _ => {}
+    }
+}
