@@ -31,15 +31,17 @@ fn compile_file(path: &Path) -> Result<minierl_bytecode::Module, String> {
     let source = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let name = path.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let opts = minierl_compiler::Options::default();
-    let (module, diags) = minierl_compiler::parse(&name, &source, &opts);
-    if !diags.is_empty() {
-        eprint!("{}", minierl_compiler::diag::render(&name, &source, &diags, false));
-    }
-    match module {
-        None => Err(String::new()),
-        // The code generator is being written; until it lands only
-        // compiled `.mrlb` files can run.
-        Some(_) => Err(format!("{name}: code generation is not available in this build yet")),
+    match minierl_compiler::compile(&name, &source, &opts) {
+        Ok(c) => {
+            if !c.warnings.is_empty() {
+                eprint!("{}", minierl_compiler::diag::render(&name, &source, &c.warnings, false));
+            }
+            Ok(c.module)
+        }
+        Err(diags) => {
+            eprint!("{}", minierl_compiler::diag::render(&name, &source, &diags, false));
+            Err(String::new())
+        }
     }
 }
 
@@ -56,6 +58,12 @@ fn main() -> ExitCode {
     vm.code_path.write().unwrap().push(dir);
     if let Ok(cwd) = std::env::current_dir() {
         vm.code_path.write().unwrap().push(cwd);
+    }
+    // Until the stdlib crate embeds compiled modules, find its sources in
+    // the source tree this binary was built from.
+    let stdlib_src = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../stdlib/lib"));
+    if vm.embedded.read().unwrap().is_empty() && stdlib_src.is_dir() {
+        vm.code_path.write().unwrap().push(stdlib_src);
     }
     let is_compiled = file.extension().is_some_and(|e| e == "mrlb");
     let module = if is_compiled {
