@@ -144,8 +144,38 @@ impl<'a> Checker<'a> {
         let mut nowarn_unused_record = false;
         let mut has_module = false;
         let mut export_all_at = None;
+        // Attributes other than records after the first function are errors
+        // (erl_lint's function_state), and are then ignored.
+        let mut seen_function = false;
+        let mut late_attrs: HashSet<usize> = HashSet::new();
+        for (i, f) in m.forms.iter().enumerate() {
+            let name = match f {
+                Form::Function(_) => {
+                    seen_function = true;
+                    continue;
+                }
+                Form::Record(..) => continue,
+                Form::Attribute(n, ..) if n.name == "dialyzer" => continue,
+                Form::Module(_) => "module",
+                Form::Export(..) => "export",
+                Form::Import(..) => "import",
+                Form::Compile(..) => "compile",
+                Form::Attribute(n, ..) => n.name.as_str(),
+            };
+            if seen_function {
+                let at = match f {
+                    Form::Module(n) => self.attr_pos(Span::new(n.span.start.saturating_sub(8) as usize, n.span.end as usize)),
+                    other => self.attr_pos(form_span(other)),
+                };
+                self.error("E0405", at, format!("attribute {} after function definitions", atom(name)));
+                late_attrs.insert(i);
+            }
+        }
         // Declarations first: records, imports, options, function names.
-        for f in &m.forms {
+        for (i, f) in m.forms.iter().enumerate() {
+            if late_attrs.contains(&i) {
+                continue;
+            }
             match f {
                 Form::Module(_) => has_module = true,
                 Form::Compile(e, span) => {
@@ -167,9 +197,16 @@ impl<'a> Checker<'a> {
                         }
                     }
                 }
-                Form::Import(module, fs, _) => {
+                Form::Import(module, fs, span) => {
                     for f in fs {
-                        self.imports.insert((f.name.clone(), f.arity as usize), module.name.clone());
+                        let key = (f.name.clone(), f.arity as usize);
+                        if let Some(prev) = self.imports.get(&key) {
+                            let msg = format!("function {}/{} already imported from {}", atom(&f.name), f.arity, atom(prev));
+                            let at = self.attr_pos(*span);
+                            self.error("E0406", at, msg);
+                            continue;
+                        }
+                        self.imports.insert(key, module.name.clone());
                     }
                 }
                 Form::Record(name, fields, span) => {
@@ -195,6 +232,10 @@ impl<'a> Checker<'a> {
                         let msg = format!("function {}/{} already defined", atom(&func.name), func.arity);
                         self.error("E0401", point(func.span.start as usize), msg);
                     } else {
+                        if self.imports.contains_key(&key) {
+                            let msg = format!("defining imported function {}/{}", atom(&func.name), func.arity);
+                            self.error("E0407", point(func.span.start as usize), msg);
+                        }
                         self.functions.insert(key, func.span);
                     }
                 }
@@ -246,10 +287,19 @@ impl<'a> Checker<'a> {
 
         // Exports.
         let mut exported = Vec::new();
-        for f in &m.forms {
+        for (i, f) in m.forms.iter().enumerate() {
+            if late_attrs.contains(&i) {
+                continue;
+            }
             if let Form::Export(fs, span) = f {
                 for fname in fs {
                     let key = (fname.name.clone(), fname.arity as usize);
+                    if exported.contains(&key) {
+                        let at = self.attr_pos(*span);
+                        let msg = format!("function {}/{} already exported", atom(&fname.name), fname.arity);
+                        self.warning("W0406", at, msg);
+                        continue;
+                    }
                     if !self.functions.contains_key(&key) {
                         let at = self.attr_pos(*span);
                         let msg = format!("function {}/{} undefined", atom(&fname.name), fname.arity);

@@ -518,6 +518,34 @@ const DIAGNOSTICS: &[(&str, &[&str])] = &[
         &["7:9: record r undefined", "7:16: record r undefined"],
     ),
     ("-module(t).\n-export([f/0]).\nf() ->\n\tY.\ng() -> \"é\", Z.\n", &["4:2: variable 'Y' is unbound", "5:13: variable 'Z' is unbound", "W 5:1: function g/0 is unused"]),
+    (
+        "-module(t).\n-export([a/1, b/1, c/1, d/1, e/1, f/1, g/1, h/1, i/1, j/1, k/1, l/1, m/1, n/1, o/1, p/1]).\na(X) -> case X of 1 -> Y = 1; _ -> Y = 2 end, case X of 1 -> Z = 1; _ -> ok end, {Y, Z}.\nb(X) -> try X of _ -> A = 1 catch _ -> A = 2 end, A.\nc(X) -> if X -> A = 1; true -> A = 2 end, A.\nd(X) -> receive A -> ok after X -> A = 1 end, A.\ne(X) -> [A || A <- X], A.\nf(X) -> begin A = X end, A.\ng(X) -> F = fun() -> A = X end, F(), A.\nh(X) -> case X of {A, _} -> ok; {_, A} -> ok end, A.\ni(X) -> case X of 1 -> A = 1; 2 -> A = 2; _ -> throw(x) end, A.\nj(X) -> X andalso (A = true), A.\nk(X) -> A = case X of 1 -> B = 1; _ -> B = 2 end, {A, B}.\nl(X) -> case (A = X) of _ -> ok end, A.\nm(X) -> try A = X, A catch _:_ -> A end.\nn(X) -> case X of A when A > 0 -> ok; _ -> ok end, A.\no(X) -> case X of 1 -> case X of 2 -> B = 1; _ -> ok end; _ -> B = 2 end, B.\np(X) -> <<A:X>> = <<1>>, case A of <<C>> -> C end, [C || _ <- []].\n",
+        &[
+            "3:86: variable 'Z' unsafe in 'case' (line 3, column 47)",
+            "4:51: variable 'A' unsafe in 'try' (line 4, column 9)",
+            "7:24: variable 'A' is unbound",
+            "9:38: variable 'A' is unbound",
+            "11:62: variable 'A' unsafe in 'case' (line 11, column 9)",
+            "12:31: variable 'A' unsafe in 'andalso' (line 12, column 11)",
+            "15:35: variable 'A' unsafe in 'try' (line 15, column 9)",
+            "16:52: variable 'A' unsafe in 'case' (line 16, column 9)",
+            "17:75: variable 'B' unsafe in 'case' (line 17, column 24)",
+            "W 9:22: variable 'A' is unused",
+        ],
+    ),
+    (
+        "-module(t).\n-import(lists, [map/2]).\n-import(other, [map/2]).\n-export([f/1, f/1]).\nf(X) -> X.\n-export([g/0]).\nmap(A, B) -> {A, B}.\ng() -> fun(X) -> ok end.\nh() -> ok.\n",
+        &[
+            "3:2: function map/2 already imported from lists",
+            "6:2: attribute export after function definitions",
+            "7:1: defining imported function map/2",
+            "W 4:2: function f/1 already exported",
+            "W 7:1: function map/2 is unused",
+            "W 8:1: function g/0 is unused",
+            "W 8:12: variable 'X' is unused",
+            "W 9:1: function h/0 is unused",
+        ],
+    ),
 ];
 
 #[test]
