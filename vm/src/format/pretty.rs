@@ -19,7 +19,7 @@
 //! the line length (80 by default) and the number of closing brackets that
 //! will follow the last element ("last depth").
 
-use super::write::{binary_pieces, printable_binary, printable_list, write, write_atom, write_string};
+use super::write::{binary_pieces, binary_string, printable_list, write, write_atom, write_string};
 use super::FTerm;
 
 /// A measured term.
@@ -132,7 +132,8 @@ impl Builder {
                     }
                 }
                 if d == 1 {
-                    return leaf("[...]".into());
+                    // not atomic: OTP keeps it as a list holding only dots
+                    return Node { len: 5, kind: NK::List(Vec::new(), Tail::Dots) };
                 }
                 let mut out = Vec::with_capacity(elems.len());
                 let mut dc = d;
@@ -211,13 +212,13 @@ impl Builder {
                     return leaf("<<...>>".into());
                 }
                 if self.strings && *tail_bits == 0 {
-                    if let Some((chars, utf8)) = printable_binary(bytes, self.unicode) {
+                    if let Some(b) = binary_string(bytes, self.unicode, d) {
                         let mut s = String::from("<<");
-                        write_string(&mut s, chars, self.unicode);
-                        if utf8 {
+                        write_string(&mut s, b.chars, self.unicode);
+                        if b.utf8 {
                             s.push_str("/utf8");
                         }
-                        s.push_str(">>");
+                        s.push_str(if b.cut { "...>>" } else { ">>" });
                         return leaf(s);
                     }
                 }
@@ -422,12 +423,12 @@ impl Pp<'_> {
                 w = we;
             }
         }
-        let dots;
         let t: &Node = match tail {
             Tail::None => return,
             Tail::Dots => {
-                dots = dots_node();
-                &dots
+                self.out.push(sep);
+                self.out.push_str("...");
+                return;
             }
             Tail::Improper(t) => t,
         };
@@ -649,4 +650,64 @@ pub fn pretty_string(t: &FTerm) -> String {
     let mut s = String::new();
     pretty(&mut s, t, PrettyOpts::default());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fmt::format;
+    use super::super::testparse::parse;
+    use super::super::FTerm;
+
+    /// Replay `testdata/*.txt`: terms (as `~w` text), the column they were
+    /// printed at, depth and line length, and what OTP 25 printed.
+    fn replay(data: &[u8], name: &str, utf8: bool) {
+        let text: String =
+            if utf8 { String::from_utf8(data.to_vec()).unwrap() } else { data.iter().map(|b| *b as char).collect() };
+        let mut fails = 0;
+        let mut total = 0;
+        for case in text.split("\n=== ").map(|c| c.trim_start_matches("=== ")) {
+            if case.trim().is_empty() {
+                continue;
+            }
+            let (head, rest) = case.split_once('\n').unwrap();
+            let (wtext, expect) = rest.split_once("\n---\n").unwrap();
+            let expect = expect.strip_suffix('\n').unwrap_or(expect);
+            let fields: Vec<&str> = head.split_whitespace().collect();
+            let nums: Vec<i64> = fields[..3].iter().map(|n| n.parse().unwrap()).collect();
+            let (col, depth, ll) = (nums[0], nums[1], nums[2]);
+            let m = match fields.get(3) {
+                Some(&"-") | None => "",
+                Some(m) => m,
+            };
+            let t = parse(wtext);
+            let prefix = FTerm::string(&"x".repeat(col as usize));
+            let f = |s: String| s.chars().collect::<Vec<_>>();
+            let got = if depth >= 0 {
+                format(&f(format!("~s~{m}P")), &[prefix, t, FTerm::Int(depth)])
+            } else if ll != 80 {
+                format(&f(format!("~s~*{m}p")), &[prefix, FTerm::Int(ll), t])
+            } else {
+                format(&f(format!("~s~{m}p")), &[prefix, t])
+            }
+            .unwrap();
+            total += 1;
+            if got != expect {
+                fails += 1;
+                if fails <= 3 {
+                    eprintln!("{name}: case {head} {wtext}\n--- expected\n{expect}\n--- got\n{got}\n");
+                }
+            }
+        }
+        assert_eq!(fails, 0, "{name}: {fails} of {total} cases differ");
+    }
+
+    #[test]
+    fn format_pretty_random_terms() {
+        replay(include_bytes!("testdata/pretty_random.txt"), "pretty_random", false);
+    }
+
+    #[test]
+    fn format_pretty_random_terms_modifiers() {
+        replay(include_bytes!("testdata/pretty_random2.txt"), "pretty_random2", true);
+    }
 }

@@ -99,21 +99,87 @@ pub fn printable_list(elems: &[FTerm], tail: &FTerm) -> Option<Vec<char>> {
     Some(v)
 }
 
-/// How a binary prints under `~p`: `Some((chars, utf8))` when it prints
-/// as a string (`<<"...">>`, or `<<"..."/utf8>>` when `utf8`).
-pub fn printable_binary(bytes: &[u8], unicode: bool) -> Option<(Vec<char>, bool)> {
+/// A binary that `~p` shows as a string.
+pub struct BinText {
+    pub chars: Vec<char>,
+    /// Only a prefix is shown (`<<"abc"...>>`), under a depth limit.
+    pub cut: bool,
+    /// Shown as `<<"..."/utf8>>`.
+    pub utf8: bool,
+}
+
+/// Decode one UTF-8 character.
+fn utf8_char(b: &[u8]) -> Option<(char, usize)> {
+    let n = match b.first()? {
+        0x00..=0x7f => 1,
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let s = std::str::from_utf8(b.get(..n)?).ok()?;
+    Some((s.chars().next()?, n))
+}
+
+/// How a binary prints under `~p` at depth `d` (-1: no limit): `None`
+/// when it prints as bytes. With a depth limit only the first 4*(d-1)
+/// bytes (characters with `t`) are looked at; a printable prefix of at
+/// least d-1 of them is shown with `...`. With `t`, a valid UTF-8 binary
+/// is a string when all its characters are printable (latin1 range), and
+/// an invalid one is looked at as latin1.
+pub fn binary_string(bytes: &[u8], unicode: bool, d: i64) -> Option<BinText> {
+    let (len, d1) = if d > 0 {
+        let d1 = (d - 1) as usize;
+        ((4 * d1).min(bytes.len()), Some(d1))
+    } else {
+        (bytes.len(), None)
+    };
+    if len == 0 {
+        return None;
+    }
     if unicode {
-        if let Ok(s) = std::str::from_utf8(bytes) {
-            if s.chars().all(|c| printable_latin1(c as i64)) {
-                let utf8 = s.chars().any(|c| c as u32 >= 128);
-                return Some((s.chars().collect(), utf8));
+        // decode up to `len` characters
+        let mut chars = Vec::new();
+        let mut ends = Vec::new();
+        let mut pos = 0;
+        let mut valid = true;
+        while chars.len() < len && pos < bytes.len() {
+            match utf8_char(&bytes[pos..]) {
+                Some((c, n)) => {
+                    chars.push(c);
+                    pos += n;
+                    ends.push(pos);
+                }
+                None => {
+                    valid = false;
+                    break;
+                }
             }
         }
+        if valid {
+            let pre = chars.iter().take_while(|c| printable_latin1(**c as i64)).count();
+            if pre == chars.len() && pos == bytes.len() {
+                let utf8 = pos != chars.len();
+                return Some(BinText { chars, cut: false, utf8 });
+            }
+            return match d1 {
+                Some(d1) if pre == chars.len() || pre >= d1 => {
+                    let nbytes = if pre == 0 { 0 } else { ends[pre - 1] };
+                    chars.truncate(pre);
+                    Some(BinText { utf8: nbytes != pre, chars, cut: true })
+                }
+                _ => None,
+            };
+        }
     }
-    if bytes.iter().all(|b| printable_latin1(*b as i64)) {
-        Some((bytes.iter().map(|b| *b as char).collect(), false))
-    } else {
-        None
+    let pre = bytes[..len].iter().take_while(|b| printable_latin1(**b as i64)).count();
+    let chars = |n: usize| bytes[..n].iter().map(|b| *b as char).collect();
+    if pre == bytes.len() {
+        return Some(BinText { chars: chars(pre), cut: false, utf8: false });
+    }
+    match d1 {
+        Some(d1) if pre == len || pre >= d1 => Some(BinText { chars: chars(pre), cut: true, utf8: false }),
+        _ => None,
     }
 }
 
