@@ -49,6 +49,76 @@ pub fn parse_forms(source: &str, forms: Vec<Vec<Spanned>>) -> (Vec<Form>, Vec<Di
     (out, syntax, lint)
 }
 
+/// Evaluates the condition of `-if`/`-elif` (macros already expanded and
+/// `defined(M)` replaced): true only if it evaluates to the atom `true`.
+pub fn const_condition(source: &str, toks: Vec<Spanned>) -> bool {
+    let mut lint = Vec::new();
+    let parser = grammar::ExprParser::new();
+    match parser.parse(source, &mut lint, toks.into_iter().map(Ok::<Spanned, Diagnostic>)) {
+        Ok(e) if lint.is_empty() => matches!(eval_term(&e), Some(Val::Atom(a)) if a == "true"),
+        _ => false,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Val {
+    Atom(String),
+    Num(Num),
+}
+
+/// The few operators a preprocessor condition uses.
+fn eval_term(e: &Expr) -> Option<Val> {
+    use std::cmp::Ordering;
+    let cmp = |a: &Val, b: &Val| -> Option<Ordering> {
+        match (a, b) {
+            (Val::Num(x), Val::Num(y)) => match (x, y) {
+                (Num::I(x), Num::I(y)) => Some(x.cmp(y)),
+                _ => {
+                    let f = |n: &Num| match n {
+                        Num::I(i) => i.to_f64(),
+                        Num::F(f) => Some(*f),
+                    };
+                    f(x)?.partial_cmp(&f(y)?)
+                }
+            },
+            (Val::Atom(x), Val::Atom(y)) => Some(x.cmp(y)),
+            // Numbers sort before atoms in Erlang's term order.
+            (Val::Num(_), Val::Atom(_)) => Some(Ordering::Less),
+            (Val::Atom(_), Val::Num(_)) => Some(Ordering::Greater),
+        }
+    };
+    let b = |v: bool| Some(Val::Atom(if v { "true" } else { "false" }.into()));
+    let truth = |v: Option<Val>| match v {
+        Some(Val::Atom(a)) if a == "true" => Some(true),
+        Some(Val::Atom(a)) if a == "false" => Some(false),
+        _ => None,
+    };
+    match &e.kind {
+        ExprKind::Atom(a) => Some(Val::Atom(a.clone())),
+        ExprKind::Int(_) | ExprKind::Float(_) => eval_const(e).map(Val::Num),
+        ExprKind::UnOp(UnOp::Not, a) => b(!truth(eval_term(a))?),
+        ExprKind::BinOp(BinOp::AndAlso | BinOp::And, x, y) => b(truth(eval_term(x))? && truth(eval_term(y))?),
+        ExprKind::BinOp(BinOp::OrElse | BinOp::Or, x, y) => b(truth(eval_term(x))? || truth(eval_term(y))?),
+        ExprKind::BinOp(op @ (BinOp::Eq | BinOp::Ne | BinOp::ExactEq | BinOp::ExactNe | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), x, y) => {
+            let (x, y) = (eval_term(x)?, eval_term(y)?);
+            let o = cmp(&x, &y)?;
+            let exact_same = x == y;
+            b(match op {
+                BinOp::Eq => o == Ordering::Equal,
+                BinOp::Ne => o != Ordering::Equal,
+                BinOp::ExactEq => exact_same,
+                BinOp::ExactNe => !exact_same,
+                BinOp::Lt => o == Ordering::Less,
+                BinOp::Le => o != Ordering::Greater,
+                BinOp::Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            })
+        }
+        ExprKind::UnOp(..) | ExprKind::BinOp(..) => eval_const(e).map(Val::Num),
+        _ => None,
+    }
+}
+
 fn syntax_error(e: PErr, last: Span) -> Diagnostic {
     match e {
         ParseError::UnrecognizedToken { token: (l, t, r), .. } | ParseError::ExtraToken { token: (l, t, r) } => {
@@ -292,7 +362,7 @@ pub fn op_offset(src: &str, after: usize) -> usize {
     i
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Num {
     I(BigInt),
     F(f64),

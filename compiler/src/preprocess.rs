@@ -1,6 +1,8 @@
 //! The preprocessor, working on tokens as OTP's `epp` does: it cuts the token
 //! stream into forms (a form ends with a dot), runs the directives
-//! (`-define`, `-undef`, `-ifdef`, `-ifndef`, `-else`, `-endif`), expands
+//! (`-define`, `-undef`, `-ifdef`, `-ifndef`, `-if`, `-elif`, `-else`,
+//! `-endif`; an `-if` condition that does not evaluate to `true`, an error
+//! included, is false, as in epp), expands
 //! `?NAME` and `?NAME(Args)` (overloaded by arity), `??Arg`, and the
 //! predefined `?MODULE`, `?MODULE_STRING`, `?FILE`, `?LINE`,
 //! `?FUNCTION_NAME`, `?FUNCTION_ARITY`, `?MACHINE`, `?OTP_RELEASE`.
@@ -31,6 +33,17 @@ struct Macro {
     body: Vec<Spanned>,
 }
 
+/// An open conditional.
+struct Cond {
+    /// Forms of the current branch are kept.
+    taking: bool,
+    /// Some branch was (or is being) taken: later `-elif`/`-else` are skipped.
+    any_taken: bool,
+    seen_else: bool,
+    /// The whole conditional lies in a skipped branch.
+    outer_skipping: bool,
+}
+
 struct Pp<'a> {
     file_name: &'a str,
     source: &'a str,
@@ -38,8 +51,8 @@ struct Pp<'a> {
     macros: HashMap<String, HashMap<Option<usize>, Macro>>,
     module: Option<String>,
     diags: Vec<Diagnostic>,
-    /// One entry per open `-ifdef`/`-ifndef`: (taking this branch, seen `-else`).
-    conds: Vec<(bool, bool)>,
+    /// One entry per open `-ifdef`/`-ifndef`/`-if`.
+    conds: Vec<Cond>,
     /// The function the current form defines, for ?FUNCTION_NAME/ARITY.
     function: Option<(String, usize)>,
 }
@@ -128,38 +141,48 @@ impl<'a> Pp<'a> {
             (Some((_, Tok::Minus, _)), Some((_, Tok::If, _))) => Some("if".to_string()),
             _ => None,
         };
-        let skipping = self.conds.iter().any(|c| !c.0);
+        let skipping = self.conds.iter().any(|c| !c.taking);
         match directive.as_deref() {
-            Some("ifdef") | Some("ifndef") => {
-                if skipping {
-                    self.conds.push((false, false));
-                    return None;
-                }
-                match self.directive_name(&form) {
-                    Some(name) => {
-                        let defined = self.is_defined(&name);
-                        let take = if directive.as_deref() == Some("ifdef") { defined } else { !defined };
-                        self.conds.push((take, false));
+            Some(kind @ ("ifdef" | "ifndef" | "if")) => {
+                let take = if skipping {
+                    false
+                } else if kind == "if" {
+                    self.eval_condition(&form)
+                } else {
+                    match self.directive_name(&form) {
+                        Some(name) => self.is_defined(&name) == (kind == "ifdef"),
+                        None => {
+                            let at = form.get(2).map(sp).unwrap_or_default();
+                            self.err(at, format!("badly formed '{kind}'"));
+                            false
+                        }
                     }
-                    None => {
-                        let at = form.get(2).map(sp).unwrap_or_default();
-                        self.err(at, format!("badly formed '{}'", directive.unwrap_or_default()));
-                        self.conds.push((false, false));
+                };
+                self.conds.push(Cond { taking: take, any_taken: take, seen_else: false, outer_skipping: skipping });
+                return None;
+            }
+            Some("elif") => {
+                let at = sp(&form[1]);
+                let open = self.conds.last().map(|c| (c.seen_else, c.any_taken, c.outer_skipping));
+                match open {
+                    Some((false, any_taken, outer_skipping)) => {
+                        let take = !outer_skipping && !any_taken && self.eval_condition(&form);
+                        if let Some(c) = self.conds.last_mut() {
+                            c.taking = take;
+                            c.any_taken |= take;
+                        }
                     }
+                    _ => self.err(at, "unbalanced '-elif'"),
                 }
                 return None;
             }
             Some("else") => {
                 let at = sp(&form[1]);
                 match self.conds.last_mut() {
-                    Some(c) if !c.1 => {
-                        c.1 = true;
-                        c.0 = !c.0;
-                        // An `-else` inside a skipped outer branch stays skipped.
-                        let n = self.conds.len();
-                        if self.conds[..n - 1].iter().any(|c| !c.0) {
-                            self.conds[n - 1].0 = false;
-                        }
+                    Some(c) if !c.seen_else => {
+                        c.seen_else = true;
+                        c.taking = !c.outer_skipping && !c.any_taken;
+                        c.any_taken = true;
                     }
                     _ => self.err(at, "unbalanced '-else'"),
                 }
@@ -169,20 +192,6 @@ impl<'a> Pp<'a> {
                 let at = sp(&form[1]);
                 if self.conds.pop().is_none() {
                     self.err(at, "unbalanced '-endif'");
-                }
-                return None;
-            }
-            Some("if") | Some("elif") => {
-                if skipping {
-                    if directive.as_deref() == Some("if") {
-                        self.conds.push((false, false));
-                    }
-                    return None;
-                }
-                let at = sp(&form[1]);
-                self.err(at, format!("'-{}' is not supported by minierl; use -ifdef", directive.as_deref().unwrap_or_default()));
-                if directive.as_deref() == Some("if") {
-                    self.conds.push((false, false));
                 }
                 return None;
             }
@@ -239,6 +248,40 @@ impl<'a> Pp<'a> {
             return Some(strip_types(expanded));
         }
         Some(expanded)
+    }
+
+    /// The condition of `-if(Expr).` or `-elif(Expr).`: `defined(NAME)` is
+    /// replaced, macros are expanded, and the expression is evaluated.
+    /// As in epp, anything that does not evaluate to `true` is false.
+    fn eval_condition(&mut self, form: &[Spanned]) -> bool {
+        // - if ( Expr ) .
+        let n = form.len();
+        if n < 5 || form[2].1 != Tok::LParen || form[n - 2].1 != Tok::RParen {
+            let at = form.get(2).map(sp).unwrap_or_else(|| sp(&form[1]));
+            self.err(at, "badly formed 'if'");
+            return false;
+        }
+        let inner = &form[3..n - 2];
+        let mut toks = Vec::new();
+        let mut i = 0;
+        while i < inner.len() {
+            if let (Tok::Atom(a), Some((_, Tok::LParen, _)), Some((_, name, _)), Some((_, Tok::RParen, _))) =
+                (&inner[i].1, inner.get(i + 1).map(|t| t.clone()), inner.get(i + 2).map(|t| t.clone()), inner.get(i + 3).map(|t| t.clone()))
+            {
+                if a == "defined" {
+                    if let Some(name) = is_name(&name) {
+                        let v = if self.is_defined(name) { "true" } else { "false" };
+                        toks.push((inner[i].0, Tok::Atom(v.into()), inner[i + 3].2));
+                        i += 4;
+                        continue;
+                    }
+                }
+            }
+            toks.push(inner[i].clone());
+            i += 1;
+        }
+        let Some(toks) = self.expand(&toks, 0) else { return false };
+        crate::parse::const_condition(self.source, toks)
     }
 
     fn is_defined(&self, name: &str) -> bool {
@@ -511,7 +554,7 @@ fn strip_types(toks: Vec<Spanned>) -> Vec<Spanned> {
         let opens = matches!(t.1, Tok::LParen | Tok::LBrack | Tok::LBrace | Tok::LtLt);
         let closes = matches!(t.1, Tok::RParen | Tok::RBrack | Tok::RBrace | Tok::GtGt);
         if let Some(d) = skip_at {
-            if (t.1 == Tok::Comma && depth == d) || (closes && depth == d) || t.1 == Tok::Dot {
+            if ((t.1 == Tok::Comma || closes) && depth == d) || t.1 == Tok::Dot {
                 skip_at = None;
             } else {
                 if opens {

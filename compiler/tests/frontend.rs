@@ -791,3 +791,24 @@ fn long_literal_lists() {
         .unwrap();
     handle.join().unwrap();
 }
+
+#[test]
+fn conditional_compilation() {
+    let src = "-module(t).\n-export([f/0]).\n-define(V, 3).\n\
+-if(?V > 2 andalso defined(V)).\na() -> big.\n-elif(?V > 1).\na() -> mid.\n-else.\na() -> small.\n-endif.\n\
+-if(?OTP_RELEASE >= 25).\nb() -> new.\n-else.\nb() -> old.\n-endif.\n\
+-ifdef(NOPE).\n-if(true).\nc() -> 1.\n-else.\nc() -> 2.\n-endif.\n-else.\n-ifndef(NOPE).\nc() -> 3.\n-endif.\n-endif.\n\
+-if(foo()).\nd() -> 1.\n-elif(1).\nd() -> 2.\n-else.\nd() -> 3.\n-endif.\n\
+-undef(V).\n-ifdef(V).\ne() -> 1.\n-else.\ne() -> 2.\n-endif.\n\
+f() -> {a(), b(), c(), d(), e()}.\n";
+    let m = ok(src);
+    let bodies: Vec<String> = m
+        .forms
+        .iter()
+        .filter_map(|f| match f {
+            Form::Function(func) if func.name != "f" => Some(format!("{}:{}", func.name, sx(&func.clauses[0].body[0]))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bodies, ["a:big", "b:new", "c:3", "d:3", "e:2"]);
+}
