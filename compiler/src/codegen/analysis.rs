@@ -338,6 +338,11 @@ impl Gen<'_> {
             FunCall(fun, args) => self.expr_needs_frame(fun) || args.iter().any(|a| self.expr_needs_frame(a)),
             BinOp(B::AndAlso | B::OrElse, a, b) => self.expr_needs_frame(a) || self.tail_needs_frame(b),
             Match(_, rhs) => self.expr_needs_frame(rhs),
+            // Lowered to a tail call of the first generator's function.
+            ListComp(_, qs) => match qs.first() {
+                Some(Qualifier::Generator(_, l) | Qualifier::BinGenerator(_, l)) => self.expr_needs_frame(l),
+                _ => true,
+            },
             _ => self.expr_needs_frame(e),
         }
     }

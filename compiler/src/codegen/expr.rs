@@ -316,6 +316,10 @@ impl Gen<'_> {
                 self.try_expr(t, true);
             }
             ExprKind::Block(b) => self.body_tail(b),
+            ExprKind::ListComp(x, qs) => {
+                let call = self.lower_lc(x, qs, e.span);
+                self.tail(&call);
+            }
             ExprKind::BinOp(op @ (BinOp::AndAlso | BinOp::OrElse), a, b) => self.andalso(*op, a, b, true).map_or((), |_| ()),
             _ => {
                 let v = self.expr(e);

@@ -1,11 +1,11 @@
 //! Lifting: fun bodies and list comprehensions become functions of their
 //! own, generated after the function that contains them.
 
-use super::analysis::{self, Occ};
+use super::analysis::{self, Callee, Occ};
 use super::expr::mk;
 use super::{FunLabels, Gen, LambdaEntry, Loc, Pending, SelfFun};
 use crate::ast::{BinElem, BinType, Clause, Expr, ExprKind, FunName, Name, Pat, PatKind, Qualifier, Span};
-use minierl_bytecode::{Dst, Instr, LambdaIdx, Src};
+use minierl_bytecode::{Dst, Instr, LambdaIdx, Literal, Src};
 use std::collections::HashSet;
 
 fn pat(kind: PatKind, span: Span) -> Pat {
@@ -91,8 +91,18 @@ impl Gen<'_> {
     pub(crate) fn fun_ref(&mut self, f: &FunName) -> Src {
         let key = (f.name.clone(), f.arity);
         if !self.local_funs.contains_key(&key) {
-            self.error(f.span, format!("function {}/{} undefined", f.name, f.arity));
-            return Src::Nil;
+            // `fun length/1` names the BIF, `fun f/1` an imported function:
+            // both are external funs.
+            let module = match self.classify_local(&f.name, f.arity as usize) {
+                Callee::Ext(m) => m,
+                Callee::Bif | Callee::IsRecord => "erlang".to_string(),
+                _ => {
+                    self.error(f.span, format!("function {}/{} undefined", f.name, f.arity));
+                    return Src::Nil;
+                }
+            };
+            let l = Literal::ExportFun { module: self.atom(&module), function: self.atom(&f.name), arity: f.arity };
+            return self.literal(l);
         }
         let lambda = match self.local_lambdas.get(&key) {
             Some(&l) => l,

@@ -355,7 +355,8 @@ impl<'s> Gen<'s> {
     }
 
     pub(crate) fn error(&mut self, span: Span, msg: impl Into<String>) {
-        self.diags.push(Diagnostic::error("E0500", span, msg));
+        // E09xx: errors only the code generator finds.
+        self.diags.push(Diagnostic::error("E0900", span, msg));
     }
 
     /// An out-of-line block reached by jumping to the returned label.
