@@ -63,7 +63,11 @@ fn scaled_round(x: f64, shift: i32, half_even: bool) -> BigUint {
 /// exponent of the first one: |x| ~ d.ddd * 10^exp. |x| must be non-zero.
 fn sig_digits(x: f64, p: usize, half_even: bool) -> (String, i32) {
     // floor(log10|x|), possibly off by one; corrected below.
-    let mut exp = shortest_parts(x).1;
+    let exp = format!("{:e}", x.abs()).split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
+    sig_digits_exact(x, p, half_even, exp)
+}
+
+fn sig_digits_exact(x: f64, p: usize, half_even: bool, mut exp: i32) -> (String, i32) {
     loop {
         let q = scaled_round(x, p as i32 - 1 - exp, half_even);
         let s = q.to_str_radix(10);
@@ -89,7 +93,19 @@ pub fn shortest_parts(x: f64) -> (String, i32) {
     let s = format!("{:e}", x.abs());
     let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let digits: String = mant.chars().filter(|c| *c != '.').collect();
-    (digits, exp.parse().unwrap_or(0))
+    let exp: i32 = exp.parse().unwrap_or(0);
+    // Two shortest candidates can be equally near the exact value (only
+    // with 16 or 17 digits); OTP (Ryu) then takes the even one.
+    if digits.len() >= 16 {
+        let (even, e2) = sig_digits_exact(x, digits.len(), true, exp);
+        if even != digits {
+            let back: Option<f64> = format!("{}.{}e{}", &even[..1], &even[1..], e2).parse().ok();
+            if back == Some(x.abs()) {
+                return (even, e2);
+            }
+        }
+    }
+    (digits, exp)
 }
 
 /// `~w` / `~p` / `float_to_list(F, [short])` text of a float.
@@ -170,28 +186,85 @@ fn fixed_digits(x: f64, p: usize, half_even: bool) -> String {
     out
 }
 
-/// `~.Pf`: `p` >= 1 digits after the point.
+/// The digits OTP's `~e`/`~f` start from: the 21 significant digits of
+/// `float_to_list/1` (C's `%.20e`) and the exponent of the first one.
+fn float_data(x: f64) -> (Vec<u8>, i32) {
+    if x == 0.0 {
+        return (vec![b'0'; 21], 0);
+    }
+    let (ds, e) = sig_digits(x, 21, true);
+    (ds.into_bytes(), e)
+}
+
+/// The first `keep` digits of `ds` (zero padded), rounded half up on the
+/// next digit; true when the rounding carried out of the first digit
+/// (the digits are then all zeros).
+fn round_digits(ds: &[u8], keep: usize) -> (Vec<u8>, bool) {
+    let mut r: Vec<u8> = (0..keep).map(|i| *ds.get(i).unwrap_or(&b'0')).collect();
+    if ds.get(keep).is_some_and(|d| *d >= b'5') {
+        let mut i = keep;
+        loop {
+            if i == 0 {
+                return (r, true);
+            }
+            i -= 1;
+            if r[i] == b'9' {
+                r[i] = b'0';
+            } else {
+                r[i] += 1;
+                return (r, false);
+            }
+        }
+    }
+    (r, false)
+}
+
+/// `~.Pf`: `p` >= 1 digits after the point (from the 21 digits of
+/// `float_data`, rounded half up).
 pub fn fwrite_f(x: f64, p: usize) -> String {
-    fixed_digits(x, p, false)
+    let (mut ds, e) = float_data(x);
+    let mut int_len = e + 1;
+    if int_len <= 0 {
+        let mut z = vec![b'0'; (1 - int_len) as usize];
+        z.extend_from_slice(&ds);
+        ds = z;
+        int_len = 1;
+    }
+    let keep = int_len as usize + p;
+    let (mut r, carry) = round_digits(&ds, keep);
+    let mut il = int_len as usize;
+    if carry {
+        r.insert(0, b'1');
+        il += 1;
+    }
+    let mut out = String::with_capacity(r.len() + 2);
+    if x.is_sign_negative() {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&r[..il]).unwrap_or("0"));
+    out.push('.');
+    out.push_str(std::str::from_utf8(&r[il..]).unwrap_or("0"));
+    out
 }
 
 /// `~.Pe`: `p` >= 2 significant digits, exponent without padding
 /// (`1.50000e+0`).
 pub fn fwrite_e(x: f64, p: usize) -> String {
+    let (ds, mut e) = float_data(x);
+    let (mut r, carry) = round_digits(&ds, p);
+    if carry {
+        r[0] = b'1';
+        e += 1;
+    }
     let mut out = String::new();
     if x.is_sign_negative() {
         out.push('-');
     }
-    let (ds, e) = if x == 0.0 { ("0".repeat(p), 0) } else { sig_digits(x, p, false) };
-    out.push_str(&ds[..1]);
+    out.push(r[0] as char);
     out.push('.');
-    out.push_str(&ds[1..]);
+    out.push_str(std::str::from_utf8(&r[1..]).unwrap_or(""));
     out.push('e');
-    if e < 0 {
-        out.push('-');
-    } else {
-        out.push('+');
-    }
+    out.push(if e < 0 { '-' } else { '+' });
     out.push_str(&e.unsigned_abs().to_string());
     out
 }
@@ -285,6 +358,12 @@ pub fn float_to_list_opts(x: f64, opt: FloatOpt) -> Option<String> {
             let mut s = fixed_digits(x, n, false);
             if s.len() > 255 {
                 return None;
+            }
+            if compact && n == 0 && x.abs() >= 9007199254740992.0 {
+                // OTP's slow path (from 2^53 up) strips zeros even here.
+                while s.ends_with('0') {
+                    s.pop();
+                }
             }
             if compact && n > 0 {
                 while s.ends_with('0') {
@@ -414,5 +493,46 @@ mod tests {
         assert_eq!(o(0.125, FloatOpt::Scientific(1)), "1.2e-01");
         assert_eq!(o(0.375, FloatOpt::Scientific(1)), "3.8e-01");
         assert_eq!(o(1.0e-20, FloatOpt::Scientific(20)), "9.99999999999999945153e-21");
+    }
+}
+
+#[cfg(test)]
+mod replay {
+    use super::*;
+
+    /// `testdata/floats.txt`: per line, the double's bits, a precision P, a
+    /// number of decimals D, then what OTP 25 printed for `~w`, `~.Pe`,
+    /// `~.Pf`, `~.Pg`, `float_to_list/1`, `{scientific,D}`, `{decimals,D}`,
+    /// `[{decimals,D},compact]` and `[short]`.
+    #[test]
+    fn format_float_replay() {
+        let data = include_str!("testdata/floats.txt");
+        let mut fails = 0;
+        for line in data.lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            let x = f64::from_bits(f[0].parse().unwrap());
+            let p: usize = f[1].parse().unwrap();
+            let d: usize = f[2].parse().unwrap();
+            let got = [
+                shortest(x),
+                fwrite_e(x, p),
+                fwrite_f(x, p),
+                fwrite_g(x, p),
+                float_to_list(x),
+                float_to_list_opts(x, FloatOpt::Scientific(d)).unwrap(),
+                float_to_list_opts(x, FloatOpt::Decimals(d, false)).unwrap_or("badarg".into()),
+                float_to_list_opts(x, FloatOpt::Decimals(d, true)).unwrap_or("badarg".into()),
+                float_to_list_opts(x, FloatOpt::Short).unwrap(),
+            ];
+            for (i, g) in got.iter().enumerate() {
+                if g != f[3 + i] {
+                    fails += 1;
+                    if fails < 10 {
+                        eprintln!("{line}: field {} got {g}", 3 + i);
+                    }
+                }
+            }
+        }
+        assert_eq!(fails, 0);
     }
 }

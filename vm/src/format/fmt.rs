@@ -482,3 +482,42 @@ pub fn format_terms(fmt: &FTerm, args: &FTerm) -> R<String> {
     };
     format(&f, &a)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testparse::parse;
+    use super::super::FTerm;
+    use super::*;
+
+    /// `testdata/format_cases.txt`: a format (a string, `{atom,A}` or
+    /// `{binary,B}`), the arguments, and what OTP 25's `io_lib:format`
+    /// made of them (`!badarg` when it raised).
+    #[test]
+    fn format_directives_replay() {
+        let data = include_str!("testdata/format_cases.txt");
+        let data = data.strip_suffix('\n').unwrap_or(data);
+        let mut fails = 0;
+        let mut total = 0;
+        for case in data.split("\n=== ").map(|c| c.trim_start_matches("=== ")) {
+            if case.trim().is_empty() {
+                continue;
+            }
+            let (ftext, rest) = case.split_once('\n').unwrap();
+            let (atext, expect) = rest.split_once("\n---\n").unwrap();
+            let f = match parse(ftext) {
+                FTerm::Tuple(v) if v.len() == 2 => v[1].clone(),
+                t => t,
+            };
+            let got = match format_terms(&f, &parse(atext)) {
+                Ok(s) => s,
+                Err(BadArg) => "!badarg".to_string(),
+            };
+            total += 1;
+            if got != expect {
+                fails += 1;
+                eprintln!("case {ftext} {atext}\n--- expected\n{expect}\n--- got\n{got}\n");
+            }
+        }
+        assert_eq!(fails, 0, "{fails} of {total} differ");
+    }
+}
