@@ -52,11 +52,34 @@ pub fn parse_forms(source: &str, forms: Vec<Vec<Spanned>>) -> (Vec<Form>, Vec<Di
 /// Evaluates the condition of `-if`/`-elif` (macros already expanded and
 /// `defined(M)` replaced): true only if it evaluates to the atom `true`.
 pub fn const_condition(source: &str, toks: Vec<Spanned>) -> bool {
+    let mut form = vec![(0, Tok::Minus, 0), (0, Tok::Atom("$if".into()), 0), (0, Tok::LParen, 0)];
+    form.extend(toks);
+    form.extend([(0, Tok::RParen, 0), (0, Tok::Dot, 0)]);
     let mut lint = Vec::new();
-    let parser = grammar::ExprParser::new();
-    match parser.parse(source, &mut lint, toks.into_iter().map(Ok::<Spanned, Diagnostic>)) {
-        Ok(e) if lint.is_empty() => matches!(eval_term(&e), Some(Val::Atom(a)) if a == "true"),
+    match grammar::FormParser::new().parse(source, &mut lint, form.into_iter().map(Ok::<Spanned, Diagnostic>)) {
+        Ok(Form::Attribute(_, e, _)) if lint.is_empty() => matches!(eval_term(&e), Some(Val::Atom(a)) if a == "true"),
         _ => false,
+    }
+}
+
+/// Parses expressions separated by commas and ended by a dot, as the shell
+/// reads them (`X = 1, X + 1.`). No macros; records are left to the caller.
+/// Errors are erlc's: syntax errors, then illegal patterns and expressions.
+pub fn parse_exprs(source: &str) -> Result<Vec<Expr>, Vec<Diagnostic>> {
+    let (toks, lex_errors) = crate::lexer::lex(source);
+    if !lex_errors.is_empty() {
+        return Err(lex_errors);
+    }
+    let last = toks.last().map(|t| Span::new(t.0, t.2)).unwrap_or_default();
+    // `'$shell'() -> Exprs.`: a function form whose body is the input.
+    let mut form = vec![(0, Tok::Atom("$shell".into()), 0), (0, Tok::LParen, 0), (0, Tok::RParen, 0), (0, Tok::Arrow, 0)];
+    form.extend(toks);
+    let mut lint = Vec::new();
+    match grammar::FormParser::new().parse(source, &mut lint, form.into_iter().map(Ok::<Spanned, Diagnostic>)) {
+        Ok(Form::Function(mut f)) if lint.is_empty() && f.clauses.len() == 1 => Ok(f.clauses.remove(0).body),
+        Ok(_) if !lint.is_empty() => Err(lint),
+        Ok(_) => Err(vec![Diagnostic::error("E0100", last, "syntax error before: ';'")]),
+        Err(e) => Err(vec![syntax_error(e, last)]),
     }
 }
 

@@ -812,3 +812,17 @@ f() -> {a(), b(), c(), d(), e()}.\n";
         .collect();
     assert_eq!(bodies, ["a:big", "b:new", "c:3", "d:3", "e:2"]);
 }
+
+#[test]
+fn shell_expressions() {
+    use minierl_compiler::parse::parse_exprs;
+    let es = parse_exprs("X = [1, 2], lists:sum(X) + 1.\n").unwrap();
+    assert_eq!(es.len(), 2);
+    assert_eq!(sx(&es[1]), "(Add (lists:sum X) 1)");
+    let err = parse_exprs("X = (1.\n").unwrap_err();
+    assert_eq!(err[0].message, "syntax error before: '.'");
+    let err = parse_exprs("1 + 1").unwrap_err();
+    assert_eq!(err[0].message, "syntax error before: ");
+    let err = parse_exprs("f(X) + 1 = 2.").unwrap_err();
+    assert_eq!(err[0].message, "illegal pattern");
+}
