@@ -248,7 +248,9 @@ impl<'a> Checker<'a> {
                 Some(f) => self.attr_pos(form_span(f)),
                 None => point(0),
             };
-            self.error("E0410", at, "no module definition".to_string());
+            let d = Diagnostic::error("E0410", at, "no module definition")
+                .with_hint("a module starts with -module(NAME). where NAME is the file name without .mrl");
+            self.diags.push(d);
         }
         if let (Some(at), false) = (export_all_at, nowarn_export_all) {
             let at = self.attr_pos(at);
@@ -408,7 +410,11 @@ impl<'a> Checker<'a> {
                 if let State::Unsafe(kind, where_) = v.state {
                     let (l, c) = line_col(self.src, where_.start as usize);
                     let msg = format!("variable {} unsafe in '{}' (line {}, column {})", quote_var(name), kind, l, c);
-                    self.error("E0502", at, msg);
+                    let hint = match kind {
+                        "try" | "catch" => format!("a variable bound inside '{kind}' may be unbound after it; bind it before, or return its value"),
+                        _ => format!("it is not bound in every branch of the '{kind}'; bind it in all of them, or before the '{kind}'"),
+                    };
+                    self.diags.push(Diagnostic::error("E0502", at, msg).with_hint(hint));
                 }
             }
             None => {
@@ -455,7 +461,9 @@ impl<'a> Checker<'a> {
             }
         } else if self.imports.contains_key(&key) || auto {
         } else {
-            self.error("E0403", at, format!("function {}/{} undefined", atom(&name.name), arity));
+            let d = Diagnostic::error("E0403", at, format!("function {}/{} undefined", atom(&name.name), arity))
+                .with_hint("define it in this module, or call it in another module as module:function(...)");
+            self.diags.push(d);
         }
     }
 
@@ -574,7 +582,7 @@ impl<'a> Checker<'a> {
             }
             ExprKind::UnOp(_, a) => self.expr(a, vt),
             ExprKind::LocalCall(name, args) => {
-                self.call_local(name, args.len(), e.span);
+                self.call_local(name, args.len(), name.span);
                 self.exprs(args, vt);
             }
             ExprKind::RemoteCall(m, f, args) => {

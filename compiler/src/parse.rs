@@ -273,8 +273,11 @@ pub(crate) fn function(cs: Vec<Clause>) -> Result<Function, PErr> {
     let arity = first.params.len();
     for c in &cs[1..] {
         if c.name.as_ref().map(|n| n.name.as_str()) != Some(name.as_str()) || c.params.len() != arity {
-            let at = Span::new(c.span.start as usize, c.span.start as usize + 1);
-            return Err(user(Diagnostic::error("E0102", at, "head mismatch")));
+            let at = c.name.as_ref().map_or(c.span, |n| n.span);
+            let hint = format!(
+                "the clauses of {name}/{arity} must all have that name and arity; if this clause starts a new function, end the previous one with '.'"
+            );
+            return Err(user(Diagnostic::error("E0102", at, "head mismatch").with_hint(hint)));
         }
     }
     let arity = arity_u8(&BigInt::from(arity), first.span)?;
