@@ -31,6 +31,11 @@ pub const BIFS: &[BifDef] = &[
     bif("io_lib", "write", 2, io_lib_write_2),
     bif("io_lib", "print", 1, io_lib_print),
     bif("io_lib", "write_atom", 1, io_lib_write_atom),
+    bif("io_lib", "write_string", 1, io_lib_write_string),
+    bif("io_lib", "printable_list", 1, io_lib_printable_list),
+    bif("io_lib", "printable_latin1_list", 1, io_lib_printable_list),
+    bif("io_lib", "printable_unicode_list", 1, io_lib_printable_unicode_list),
+    bif("io_lib", "nl", 0, io_lib_nl),
     bif("erlang", "float_to_list", 1, float_to_list_1),
     bif("erlang", "float_to_list", 2, float_to_list_2),
     bif("erlang", "float_to_binary", 1, float_to_binary_1),
@@ -166,6 +171,51 @@ fn io_lib_write_atom(p: &mut Process, a: &[Term]) -> BifResult {
     let mut s = String::new();
     write::write_atom(&mut s, name, false);
     chars_result(p, &s)
+}
+
+fn io_lib_write_string(p: &mut Process, a: &[Term]) -> BifResult {
+    let mut chars = String::new();
+    for c in a[0].list_to_vec().ok_or_else(Exc::badarg)? {
+        let c = c.as_small().and_then(|c| char::from_u32(c as u32)).ok_or_else(Exc::badarg)?;
+        chars.push(c);
+    }
+    let mut s = String::new();
+    write::write_string(&mut s, chars.chars(), true);
+    chars_result(p, &s)
+}
+
+/// Walk a proper list of integers, each accepted by `ok`.
+fn all_chars(t: Term, ok: fn(i64) -> bool) -> bool {
+    let mut cur = t;
+    while let Some((h, tl)) = cur.cons_parts() {
+        match h.as_small() {
+            Some(c) if ok(c) => {}
+            _ => return false,
+        }
+        cur = tl;
+    }
+    cur.is_nil()
+}
+
+/// `io_lib:printable_list/1` under the default printable range (latin1).
+fn io_lib_printable_list(_p: &mut Process, a: &[Term]) -> BifResult {
+    Ok(Term::bool(all_chars(a[0], write::printable_latin1)))
+}
+
+fn io_lib_printable_unicode_list(_p: &mut Process, a: &[Term]) -> BifResult {
+    fn ok(c: i64) -> bool {
+        (32..127).contains(&c)
+            || (160..0xD800).contains(&c)
+            || (0xE000..0xFFFE).contains(&c)
+            || (0x10000..=0x10FFFF).contains(&c)
+            || (8..=13).contains(&c)
+            || c == 27
+    }
+    Ok(Term::bool(all_chars(a[0], ok)))
+}
+
+fn io_lib_nl(p: &mut Process, _a: &[Term]) -> BifResult {
+    chars_result(p, "\n")
 }
 
 fn float_arg(t: Term) -> Result<f64, Exc> {

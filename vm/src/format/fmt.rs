@@ -283,7 +283,7 @@ fn deep_chars(t: &FTerm, unicode: bool, out: &mut String) -> R<()> {
             match &**tail {
                 FTerm::Nil => Ok(()),
                 // an iolist may end in a binary
-                FTerm::Bin { bytes, tail_bits: 0, .. } if unicode => {
+                FTerm::Bin { bytes, tail_bits: 0, .. } => {
                     push_binary(bytes, unicode, out);
                     Ok(())
                 }

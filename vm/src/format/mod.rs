@@ -125,5 +125,27 @@ pub fn from_term(t: crate::term::Term) -> FTerm {
     }
 }
 
+/// `~p` of a VM term at column 1, line length 80 (error reports, shell).
+pub fn pretty_term(t: crate::term::Term) -> String {
+    pretty::pretty_string(&from_term(t))
+}
+
+/// `~p` of a VM term starting at a 0-based column (as after a prefix).
+pub fn pretty_term_at(t: crate::term::Term, col: usize) -> String {
+    let mut s = String::new();
+    pretty::pretty(&mut s, &from_term(t), pretty::PrettyOpts { col: col as i64 + 1, ..Default::default() });
+    s
+}
+
+/// `~w` of a VM term.
+pub fn write_term(t: crate::term::Term) -> String {
+    write::write_to_string(&from_term(t))
+}
+
+/// `io_lib:format(Format, Args)` on VM terms; `Err` means badarg.
+pub fn format_terms(f: crate::term::Term, args: crate::term::Term) -> Result<String, fmt::BadArg> {
+    fmt::format_terms(&from_term(f), &from_term(args))
+}
+
 #[cfg(test)]
 pub(crate) mod testparse;
