@@ -421,3 +421,23 @@ fn codegen_errors_are_diagnostics() {
         Ok(_) => panic!("a binary field without size in the middle is an error"),
     }
 }
+
+#[test]
+fn long_lists_do_not_overflow() {
+    let items: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+    let src = format!("-module(t).\n-compile(export_all).\nf(X) -> [X, {}].\ng() -> [{}].\n", items.join(", "), items.join(", "));
+    let (ast, _) = minierl_compiler::parse("t.mrl", &src, &Options::default());
+    let ast = ast.expect("parses");
+    let m = minierl_compiler::codegen::generate(&ast, "t.mrl", &Options::default()).expect("generates");
+    // The AST's derived Drop recurses along the list (a front-end matter).
+    std::mem::forget(ast);
+    bc::verify(&m).unwrap();
+    assert!(!has(code(&m, "g", 0), |i| matches!(i, Instr::PutList { .. })), "a constant list is a literal");
+    assert_eq!(count(code(&m, "f", 1), |i| matches!(i, Instr::PutList { .. })), 1, "one cell onto a literal tail");
+}
+
+#[test]
+fn tail_send_needs_no_frame() {
+    let m = module("f(P, M) -> P ! {self(), M}.\n");
+    assert!(!has(code(&m, "f", 2), |i| matches!(i, Instr::Allocate { .. })));
+}

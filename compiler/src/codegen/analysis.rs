@@ -17,14 +17,17 @@ pub(crate) enum Occ {
 
 pub(crate) fn walk_expr(e: &Expr, f: &mut dyn FnMut(&str, Occ)) {
     use ExprKind::*;
+    // Walk list spines iteratively: literal lists can be very long.
+    let mut e = e;
+    while let Cons(h, t) = &e.kind {
+        walk_expr(h, f);
+        e = t;
+    }
     match &e.kind {
         Var(v) => f(v, Occ::Expr),
         Atom(_) | Int(_) | Float(_) | String(_) | Nil | RecordIndex(..) | FunRef(_) => {}
         Tuple(es) | Block(es) => es.iter().for_each(|e| walk_expr(e, f)),
-        Cons(h, t) => {
-            walk_expr(h, f);
-            walk_expr(t, f);
-        }
+        Cons(..) => unreachable!("spines are walked above"),
         Binary(segs) => {
             for s in segs {
                 walk_expr(&s.value, f);
@@ -127,14 +130,16 @@ pub(crate) fn walk_clause(c: &Clause, f: &mut dyn FnMut(&str, Occ)) {
 
 pub(crate) fn walk_pat(p: &Pat, f: &mut dyn FnMut(&str, Occ)) {
     use PatKind::*;
+    let mut p = p;
+    while let Cons(h, t) = &p.kind {
+        walk_pat(h, f);
+        p = t;
+    }
     match &p.kind {
         Var(v) => f(v, Occ::Pat),
         Wildcard | Atom(_) | Int(_) | Float(_) | String(_) | Nil | RecordIndex(..) => {}
         Tuple(ps) => ps.iter().for_each(|p| walk_pat(p, f)),
-        Cons(h, t) => {
-            walk_pat(h, f);
-            walk_pat(t, f);
-        }
+        Cons(..) => unreachable!("spines are walked above"),
         Binary(segs) => {
             for s in segs {
                 walk_pat(&s.value, f);
@@ -256,10 +261,17 @@ impl Gen<'_> {
     /// that is, make a call, send, receive or catch?
     pub(crate) fn clobbers(&self, e: &Expr) -> bool {
         use ExprKind::*;
+        let mut e = e;
+        while let Cons(h, t) = &e.kind {
+            if self.clobbers(h) {
+                return true;
+            }
+            e = t;
+        }
         match &e.kind {
             Var(_) | Atom(_) | Int(_) | Float(_) | String(_) | Nil | RecordIndex(..) | FunRef(_) | Fun(..) => false,
             Tuple(es) | Block(es) => es.iter().any(|e| self.clobbers(e)),
-            Cons(h, t) => self.clobbers(h) || self.clobbers(t),
+            Cons(..) => unreachable!("spines are walked above"),
             Binary(segs) => segs.iter().any(|s| self.clobbers(&s.value) || s.size.as_ref().is_some_and(|z| self.clobbers(z))),
             Map(fs) => fs.iter().any(|m| self.clobbers(&m.key) || self.clobbers(&m.value)),
             MapUpdate(e, fs) => self.clobbers(e) || fs.iter().any(|m| self.clobbers(&m.key) || self.clobbers(&m.value)),
@@ -338,6 +350,8 @@ impl Gen<'_> {
             FunCall(fun, args) => self.expr_needs_frame(fun) || args.iter().any(|a| self.expr_needs_frame(a)),
             BinOp(B::AndAlso | B::OrElse, a, b) => self.expr_needs_frame(a) || self.tail_needs_frame(b),
             Match(_, rhs) => self.expr_needs_frame(rhs),
+            // A send as the last expression needs no frame: x0/x1 are free.
+            BinOp(B::Send, a, b) => self.expr_needs_frame(a) || self.expr_needs_frame(b),
             // Lowered to a tail call of the first generator's function.
             ListComp(_, qs) => match qs.first() {
                 Some(Qualifier::Generator(_, l) | Qualifier::BinGenerator(_, l)) => self.expr_needs_frame(l),
@@ -355,6 +369,13 @@ fn is_const_atom_or_int(e: &Expr) -> bool {
 /// Does `e` contain a branching construct or a match (outside funs)?
 fn has_join_or_match(e: &Expr) -> bool {
     use ExprKind::*;
+    let mut e = e;
+    while let Cons(h, t) = &e.kind {
+        if has_join_or_match(h) {
+            return true;
+        }
+        e = t;
+    }
     match &e.kind {
         Case(..) | If(_) | Receive(..) | Try(_) | Catch(_) | Match(..) => true,
         BinOp(B::AndAlso | B::OrElse, a, b) => has_join_or_match(a) || has_join_or_match(b),

@@ -21,19 +21,20 @@ enum Target {
 
 /// Is `e` a constant term?
 pub(crate) fn is_const(e: &Expr) -> bool {
+    if let ExprKind::Cons(..) = &e.kind {
+        let mut cur = e;
+        while let ExprKind::Cons(h, t) = &cur.kind {
+            if !is_const(h) {
+                return false;
+            }
+            cur = t;
+        }
+        return is_const(cur);
+    }
     match &e.kind {
         ExprKind::Atom(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::String(_) | ExprKind::Nil => true,
         ExprKind::Tuple(es) => es.iter().all(is_const),
-        ExprKind::Cons(..) => {
-            let mut cur = e;
-            while let ExprKind::Cons(h, t) = &cur.kind {
-                if !is_const(h) {
-                    return false;
-                }
-                cur = t;
-            }
-            is_const(cur)
-        }
+        ExprKind::Cons(..) => unreachable!(),
         ExprKind::Map(fs) => fs.iter().all(|f| !f.exact && is_const(&f.key) && is_const(&f.value)),
         ExprKind::UnOp(UnOp::Neg | UnOp::Plus, x) => matches!(x.kind, ExprKind::Int(_) | ExprKind::Float(_)),
         ExprKind::FunRemote(m, f, a) => {
@@ -425,11 +426,13 @@ impl Gen<'_> {
             while k > 0 && is_const(items[k - 1]) {
                 k -= 1;
             }
-            let mut t = cur.clone();
-            for it in items[k..].iter().rev() {
-                t = mk(ExprKind::Cons(Box::new((*it).clone()), Box::new(t)), e.span);
+            if k == items.len() {
+                Some(self.const_operand(cur).expect("constant"))
+            } else {
+                let lits: Vec<Literal> = items[k..].iter().map(|it| self.const_literal(it).expect("constant")).collect();
+                let tail = self.const_literal(cur).expect("constant");
+                Some(self.literal(Literal::List(lits, Box::new(tail))))
             }
-            Some(self.const_operand(&t).expect("constant"))
         } else {
             None
         };
