@@ -159,7 +159,7 @@ fn parse(fmt: &[char], args: &[FTerm]) -> R<Vec<Piece>> {
 }
 
 fn chars(c: char, n: i64) -> String {
-    std::iter::repeat(c).take(n.max(0) as usize).collect()
+    std::iter::repeat_n(c, n.max(0) as usize).collect()
 }
 
 fn adjust(data: String, pad: String, adj: Adj) -> String {

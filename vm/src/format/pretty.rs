@@ -315,6 +315,7 @@ fn write_seq(out: &mut String, elems: &[Node], tail: &Tail, sep: char) {
 
 type Cind = Result<i64, ()>;
 
+#[allow(clippy::too_many_arguments)]
 impl Pp<'_> {
     fn fits(&self, len: i64, col: i64, ld: i64, w: i64) -> bool {
         len < self.ll - col - ld && len + w + ld <= self.m
@@ -323,7 +324,7 @@ impl Pp<'_> {
     /// Can the next element stay on this line (`,elem`)?
     fn tail_fits(&self, elen: i64, col: i64, ld1: i64, w: i64) -> bool {
         if ld1 == 0 {
-            elen + 1 < self.ll - col && w + elen + 1 <= self.m
+            elen + 1 < self.ll - col && w + elen < self.m
         } else {
             elen < self.ll - col - ld1 && w + elen + ld1 <= self.m
         }

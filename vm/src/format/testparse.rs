@@ -153,8 +153,7 @@ impl P<'_> {
             }
             '#' | '<' if !self.starts("<<") => {
                 let st = self.i;
-                let close = if c == '<' { '>' } else { '>' };
-                while self.peek() != close {
+                while self.peek() != '>' {
                     self.i += 1;
                 }
                 self.i += 1;
