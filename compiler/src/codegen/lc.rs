@@ -56,8 +56,9 @@ impl Gen<'_> {
             .collect();
         free.sort();
         let top = self.f.top.clone();
-        let lname = format!("-{}/{}-fun-{}-", top.0, top.1, self.fun_counter);
-        self.fun_counter += 1;
+        let c = self.lift_counters.entry(top.clone()).or_default();
+        let lname = format!("-{}/{}-fun-{}-", top.0, top.1, c.0);
+        c.0 += 1;
         let total = (arity + free.len()) as u8;
         let lambda = LambdaIdx(self.lambdas.len() as u32);
         self.lambdas.push(LambdaEntry { func: (lname.clone(), total), arity: arity as u8, num_free: free.len() as u16 });
@@ -166,8 +167,10 @@ impl Gen<'_> {
                     rest = r;
                 }
                 let top = self.f.top.clone();
-                let fname = format!("-{}/{}-lc$^{}/1-0-", top.0, top.1, self.lc_counter);
-                self.lc_counter += 1;
+                let c = self.lift_counters.entry(top.clone()).or_default();
+                let fname = format!("-{}/{}-lc$^{}/1-{}-", top.0, top.1, c.1, c.0);
+                c.0 += 1;
+                c.1 += 1;
                 let lv = self.fresh_var("L");
                 let tv = self.fresh_var("T");
                 let pvars = analysis::pat_vars(p);

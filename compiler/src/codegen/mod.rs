@@ -242,8 +242,10 @@ pub(crate) struct Gen<'s> {
     local_funs: HashMap<(String, u8), FunLabels>,
     imported: HashMap<(String, u8), String>,
     pending: VecDeque<Pending>,
-    fun_counter: u32,
-    lc_counter: u32,
+    /// Per user function: (funs and comprehensions lifted so far,
+    /// comprehensions so far), for OTP's names `-f/1-fun-K-` and
+    /// `-f/1-lc$^N/1-K-`.
+    lift_counters: HashMap<(String, u8), (u32, u32)>,
     var_counter: u32,
     attributes_src: Vec<(String, Expr)>,
     export_list: Vec<(String, u8)>,
@@ -277,8 +279,7 @@ impl<'s> Gen<'s> {
             local_funs: HashMap::new(),
             imported: HashMap::new(),
             pending: VecDeque::new(),
-            fun_counter: 0,
-            lc_counter: 0,
+            lift_counters: HashMap::new(),
             var_counter: 0,
             attributes_src: Vec::new(),
             export_list: Vec::new(),
