@@ -441,3 +441,26 @@ fn tail_send_needs_no_frame() {
     let m = module("f(P, M) -> P ! {self(), M}.\n");
     assert!(!has(code(&m, "f", 2), |i| matches!(i, Instr::Allocate { .. })));
 }
+
+#[test]
+fn constant_binaries_are_literals() {
+    let m = module(
+        "a() -> <<\"GET \", 1, 2:4, 3:4, 256:16/little, -1:8, \"é\"/utf8>>.\n\
+         b() -> <<>>.\n\
+         c() -> <<1:3>>.\n",
+    );
+    let lit = |name| {
+        let c = code(&m, name, 0);
+        assert!(!has(c, |i| matches!(i, Instr::BsCreate { .. })), "{name} folded");
+        let Some(Instr::Move { src: bc::Src::Lit(l), .. }) = c.iter().find(|i| matches!(i, Instr::Move { .. })) else {
+            panic!("{}", dump(&m))
+        };
+        m.literals[l.0 as usize].clone()
+    };
+    assert_eq!(
+        lit("a"),
+        bc::Literal::Binary { bytes: vec![b'G', b'E', b'T', b' ', 1, 0x23, 0x00, 0x01, 0xff, 0xc3, 0xa9], bits: 88 }
+    );
+    assert_eq!(lit("b"), bc::Literal::Binary { bytes: vec![], bits: 0 });
+    assert_eq!(lit("c"), bc::Literal::Binary { bytes: vec![0x20], bits: 3 });
+}

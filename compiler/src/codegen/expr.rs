@@ -1123,6 +1123,9 @@ impl Gen<'_> {
             }
             ss.push(S { value: Ok(&s.value), size: s.size.as_ref(), spec });
         }
+        if let Some(lit) = fold_binary(&ss.iter().map(|s| (s.value, s.size, &s.spec)).collect::<Vec<_>>()) {
+            return self.literal(lit);
+        }
         let m = self.f.depth;
         let mut all: Vec<&Expr> = Vec::new();
         for s in &ss {
@@ -1158,4 +1161,82 @@ fn int_literal(i: &BigInt) -> Literal {
         Some(n) => Literal::Int(n),
         None => Literal::BigInt(i.clone()),
     }
+}
+
+/// A binary whose segments are all constant integers (or characters) of
+/// constant size, or constant utf8 characters: its literal.
+fn fold_binary(segs: &[(Result<&Expr, i64>, Option<&Expr>, &super::pattern::SegSpec)]) -> Option<Literal> {
+    let const_int = |e: &Expr| -> Option<BigInt> {
+        match &e.kind {
+            ExprKind::Int(i) => Some(i.clone()),
+            ExprKind::UnOp(UnOp::Neg, x) => match &x.kind {
+                ExprKind::Int(i) => Some(-i),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut bits: u64 = 0;
+    let mut push_bit = |b: bool| {
+        if bits % 8 == 0 {
+            bytes.push(0);
+        }
+        if b {
+            *bytes.last_mut().unwrap() |= 0x80 >> (bits % 8);
+        }
+        bits += 1;
+    };
+    for (value, size, spec) in segs {
+        if spec.flags.native {
+            return None;
+        }
+        let v = match value {
+            Ok(e) => const_int(e)?,
+            Err(c) => BigInt::from(*c),
+        };
+        match spec.kind {
+            SegKind::Integer => {
+                let size = match size {
+                    None => 8u64,
+                    Some(z) => const_int(z)?.to_u64()?,
+                };
+                let n = size.checked_mul(spec.unit as u64)?;
+                if n > 1 << 16 || (spec.flags.little && n % 8 != 0) {
+                    return None;
+                }
+                // Two's complement, low `n` bits.
+                let modulus = BigInt::from(1) << n;
+                let mut u = ((v % &modulus) + &modulus) % &modulus;
+                let mut le = Vec::new();
+                for _ in 0..n.div_ceil(8) {
+                    le.push((&u & BigInt::from(0xff)).to_u8().unwrap());
+                    u >>= 8;
+                }
+                if spec.flags.little {
+                    for byte in le {
+                        for i in (0..8).rev() {
+                            push_bit(byte & (1 << i) != 0);
+                        }
+                    }
+                } else {
+                    for i in (0..n).rev() {
+                        let byte = le[(i / 8) as usize];
+                        push_bit(byte & (1 << (i % 8)) != 0);
+                    }
+                }
+            }
+            SegKind::Utf8 => {
+                let c = char::from_u32(v.to_u32()?)?;
+                let mut buf = [0u8; 4];
+                for byte in c.encode_utf8(&mut buf).bytes() {
+                    for i in (0..8).rev() {
+                        push_bit(byte & (1 << i) != 0);
+                    }
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(Literal::Binary { bytes, bits })
 }
