@@ -369,7 +369,7 @@ fn binaries() {
     );
     assert!(has(code(&m, "b", 1), |i| matches!(i, Instr::BsGet { size: Some(bc::Src::X(_)), .. })));
     assert!(has(code(&m, "a", 2), |i| matches!(i, Instr::BsCreate { .. })));
-    assert!(has(code(&m, "b", 1), |i| matches!(i, Instr::BsTestTail { .. }) == false));
+    assert!(!has(code(&m, "b", 1), |i| matches!(i, Instr::BsTestTail { .. })), "the rest segment needs no tail test");
 }
 
 #[test]

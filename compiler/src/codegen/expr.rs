@@ -1179,7 +1179,7 @@ fn fold_binary(segs: &[(Result<&Expr, i64>, Option<&Expr>, &super::pattern::SegS
     let mut bytes: Vec<u8> = Vec::new();
     let mut bits: u64 = 0;
     let mut push_bit = |b: bool| {
-        if bits % 8 == 0 {
+        if bits.is_multiple_of(8) {
             bytes.push(0);
         }
         if b {
