@@ -8,7 +8,7 @@
 use super::{bif, BifDef};
 use crate::format::float::{self, FloatOpt};
 use crate::format::out::{self, Device};
-use crate::format::{fmt, from_term, pretty, write};
+use crate::format::{fmt, from_term, with_stack_for, write};
 use crate::process::{BifResult, Exc, Process};
 use crate::term::Term;
 
@@ -63,8 +63,14 @@ fn charge(p: &mut Process, n: usize) {
     p.reductions += 1 + (n / 64) as u64;
 }
 
+/// Run the printer on `terms` (safe on deeply nested terms); `None`
+/// from the printer is badarg.
+fn guarded(terms: &[Term], f: impl FnOnce() -> Option<String> + Send) -> Result<String, Exc> {
+    with_stack_for(terms, f).flatten().ok_or_else(Exc::badarg)
+}
+
 fn do_format(p: &mut Process, dev: Device, f: Term, args: Term) -> BifResult {
-    let s = fmt::format_terms(&from_term(f), &from_term(args)).map_err(|_| Exc::badarg())?;
+    let s = crate::format::format_terms(f, args).map_err(|_| Exc::badarg())?;
     charge(p, s.len());
     out::write_chars(dev, &s);
     Ok(ok())
@@ -82,8 +88,11 @@ fn format_3(p: &mut Process, a: &[Term]) -> BifResult {
 }
 
 fn put_chars(p: &mut Process, dev: Device, t: Term) -> BifResult {
-    let mut s = String::new();
-    fmt::chardata(&from_term(t), true, &mut s).map_err(|_| Exc::badarg())?;
+    let s = guarded(&[t], || {
+        let mut s = String::new();
+        fmt::chardata(&from_term(t), true, &mut s).ok()?;
+        Some(s)
+    })?;
     // io:put_chars wants valid UTF-8 binaries (chardata); fmt::chardata
     // falls back to latin1 for ~ts, so re-check binaries here.
     if !utf8_binaries(t) {
@@ -129,14 +138,14 @@ fn nl_1(_p: &mut Process, a: &[Term]) -> BifResult {
 }
 
 fn write_1(p: &mut Process, a: &[Term]) -> BifResult {
-    let s = write::write_to_string(&from_term(a[0]));
+    let s = crate::format::write_term(a[0]);
     charge(p, s.len());
     out::write_chars(Device::Stdout, &s);
     Ok(ok())
 }
 fn write_2(p: &mut Process, a: &[Term]) -> BifResult {
     let dev = device(a[0])?;
-    let s = write::write_to_string(&from_term(a[1]));
+    let s = crate::format::write_term(a[1]);
     charge(p, s.len());
     out::write_chars(dev, &s);
     Ok(ok())
@@ -148,22 +157,26 @@ fn chars_result(p: &mut Process, s: &str) -> BifResult {
 }
 
 fn io_lib_format(p: &mut Process, a: &[Term]) -> BifResult {
-    let s = fmt::format_terms(&from_term(a[0]), &from_term(a[1])).map_err(|_| Exc::badarg())?;
+    let s = crate::format::format_terms(a[0], a[1]).map_err(|_| Exc::badarg())?;
     chars_result(p, &s)
 }
 
 fn io_lib_write_1(p: &mut Process, a: &[Term]) -> BifResult {
-    let s = write::write_to_string(&from_term(a[0]));
+    let s = crate::format::write_term(a[0]);
     chars_result(p, &s)
 }
 fn io_lib_write_2(p: &mut Process, a: &[Term]) -> BifResult {
     let d = a[1].as_small().ok_or_else(Exc::badarg)?;
-    let mut s = String::new();
-    write::write(&mut s, &from_term(a[0]), d, false);
+    let t = a[0];
+    let s = guarded(&[t], || {
+        let mut s = String::new();
+        write::write(&mut s, &from_term(t), d, false);
+        Some(s)
+    })?;
     chars_result(p, &s)
 }
 fn io_lib_print(p: &mut Process, a: &[Term]) -> BifResult {
-    let s = pretty::pretty_string(&from_term(a[0]));
+    let s = crate::format::pretty_term(a[0]);
     chars_result(p, &s)
 }
 fn io_lib_write_atom(p: &mut Process, a: &[Term]) -> BifResult {

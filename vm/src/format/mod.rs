@@ -125,27 +125,120 @@ pub fn from_term(t: crate::term::Term) -> FTerm {
     }
 }
 
+/// How deeply `t` nests (1 for an atomic term; a list's elements are one
+/// level below it). Iterative: safe on any term.
+pub fn term_depth(t: crate::term::Term) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(t, 1usize)];
+    while let Some((t, d)) = stack.pop() {
+        max = max.max(d);
+        if t.is_cons() {
+            let mut cur = t;
+            while let Some((h, tl)) = cur.cons_parts() {
+                if h.is_boxed() || h.is_cons() {
+                    stack.push((h, d + 1));
+                }
+                cur = tl;
+            }
+            if !cur.is_nil() {
+                stack.push((cur, d + 1));
+            }
+        } else if let Some(el) = t.tuple_elements() {
+            stack.extend(el.iter().filter(|e| e.is_boxed() || e.is_cons()).map(|e| (*e, d + 1)));
+        } else if let Some(f) = t.map_flat() {
+            stack.extend(f.iter().filter(|e| e.is_boxed() || e.is_cons()).map(|e| (*e, d + 1)));
+        }
+    }
+    max
+}
+
+/// The printer recurses on nesting. Terms nested deeper than the thread's
+/// stack allows are printed on a helper thread with a stack to match
+/// (about 8 KB a level); `None` beyond a million levels.
+pub fn with_stack_for<R: Send>(terms: &[crate::term::Term], f: impl FnOnce() -> R + Send) -> Option<R> {
+    let depth = terms.iter().map(|t| term_depth(*t)).max().unwrap_or(0);
+    if depth < 2000 {
+        return Some(f());
+    }
+    if depth > 1_000_000 {
+        return None;
+    }
+    let size = depth * 8192 + (1 << 20);
+    std::thread::scope(|s| std::thread::Builder::new().stack_size(size).spawn_scoped(s, f).ok()?.join().ok())
+}
+
 /// `~p` of a VM term at column 1, line length 80 (error reports, shell).
 pub fn pretty_term(t: crate::term::Term) -> String {
-    pretty::pretty_string(&from_term(t))
+    with_stack_for(&[t], || pretty::pretty_string(&from_term(t))).unwrap_or_else(|| "...".into())
 }
 
 /// `~p` of a VM term starting at a 0-based column (as after a prefix).
 pub fn pretty_term_at(t: crate::term::Term, col: usize) -> String {
-    let mut s = String::new();
-    pretty::pretty(&mut s, &from_term(t), pretty::PrettyOpts { col: col as i64 + 1, ..Default::default() });
-    s
+    with_stack_for(&[t], || {
+        let mut s = String::new();
+        pretty::pretty(&mut s, &from_term(t), pretty::PrettyOpts { col: col as i64 + 1, ..Default::default() });
+        s
+    })
+    .unwrap_or_else(|| "...".into())
 }
 
 /// `~w` of a VM term.
 pub fn write_term(t: crate::term::Term) -> String {
-    write::write_to_string(&from_term(t))
+    with_stack_for(&[t], || write::write_to_string(&from_term(t))).unwrap_or_else(|| "...".into())
 }
 
 /// `io_lib:format(Format, Args)` on VM terms; `Err` means badarg.
 pub fn format_terms(f: crate::term::Term, args: crate::term::Term) -> Result<String, fmt::BadArg> {
-    fmt::format_terms(&from_term(f), &from_term(args))
+    with_stack_for(&[f, args], || fmt::format_terms(&from_term(f), &from_term(args))).unwrap_or(Err(fmt::BadArg))
 }
 
 #[cfg(test)]
 pub(crate) mod testparse;
+
+#[cfg(test)]
+mod tests {
+    use crate::heap::Heap;
+    use crate::term::Term;
+
+    #[test]
+    fn format_deeply_nested_terms_do_not_overflow() {
+        let mut h = Heap::new();
+        let mut t = Term::small(1);
+        for _ in 0..50_000 {
+            t = h.list(&[t]);
+        }
+        assert_eq!(super::term_depth(t), 50_000);
+        let s = super::write_term(t);
+        assert_eq!(s.len(), 100_001);
+        assert!(s.starts_with("[[[[") && s.contains("[1]"));
+        let p = super::pretty_term(t);
+        assert_eq!(p.len(), 100_001);
+        let fmt = h.string("~p~n");
+        let args = h.list(&[t]);
+        assert_eq!(super::format_terms(fmt, args).unwrap().len(), 100_002);
+    }
+
+    #[test]
+    fn format_from_vm_terms() {
+        let mut h = Heap::new();
+        let a = h.atom("hello world");
+        let s = h.string("abc");
+        let b = h.binary(b"xyz");
+        let bits = h.bitstring(&[0xff, 0b1010_0000], 11);
+        let f = h.float(1.0e10);
+        let big = h.bigint(&"123456789012345678901234567890".parse().unwrap());
+        let ia = h.atom("a");
+        let one = Term::small(1);
+        let m = h.map(vec![(ia, one), (one, ia)]);
+        let t = h.tuple(&[a, s, b, bits, f, big, m, Term::pid(80), Term::NIL]);
+        assert_eq!(
+            super::write_term(t),
+            "{'hello world',[97,98,99],<<120,121,122>>,<<255,5:3>>,1.0e10,123456789012345678901234567890,#{1 => a,a => 1},<0.80.0>,[]}"
+        );
+        assert_eq!(
+            super::pretty_term(t),
+            // as OTP 25 prints it
+            "{'hello world',\"abc\",<<\"xyz\">>,\n               <<255,5:3>>,\n               1.0e10,123456789012345678901234567890,\n               #{1 => a,a => 1},\n               <0.80.0>,[]}"
+        );
+    }
+}
