@@ -464,3 +464,15 @@ fn constant_binaries_are_literals() {
     assert_eq!(lit("b"), bc::Literal::Binary { bytes: vec![], bits: 0 });
     assert_eq!(lit("c"), bc::Literal::Binary { bytes: vec![0x20], bits: 3 });
 }
+
+#[test]
+fn output_is_deterministic() {
+    let src = "-module(t).\n-compile(export_all).\n\
+               f(A, B, C) -> G = fun(X) -> X + A + B + C end, [G(Y) || Y <- [A, B, C], Y > B], {A, B, C}.\n\
+               g(X) -> case X of {a, P, Q} -> h(P), Q; {b, Q, P} -> h(Q), P end.\n\
+               h(X) -> X.\n";
+    let a = build(src);
+    for _ in 0..5 {
+        assert_eq!(build(src), a);
+    }
+}

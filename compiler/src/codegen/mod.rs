@@ -89,7 +89,46 @@
 //! `Send`. Calls: local functions by label; `-import`ed and every remote
 //! call (including `?MODULE:f()`) through the import table; auto-imported
 //! BIFs that are guard BIFs as `Bif`, the rest as `erlang:F/A` calls.
-//! Fully constant terms are literals.
+//! Fully constant terms are literals, including binaries whose segments
+//! are constant integers/characters of constant size (`Literal::Binary`).
+//!
+//! # What the VM must provide (beyond the instruction semantics)
+//! - Operands: any `Src` (also `Y`, `Lit`, `Int`, `Atom`, `Nil`) may appear
+//!   as the source of `GetList`, `GetTupleElement`, `Test`, `Cmp`,
+//!   `IsTaggedTuple`, `TestArity`, `SelectVal`, `BsStartMatch`,
+//!   `GetMapElements`, and as a `Move` into a y slot.
+//! - `Bif` imports (all `erlang`): the operators (`'+'/2`, `'-'/1`,
+//!   `'=:='/2`, `'and'/2`, `'not'/1`, `bnot/1`, ...), every guard BIF of
+//!   OTP 25 (`element/2`, `length/1`, `self/0`, `node/0`, `map_get/2`,
+//!   `is_map_key/2`, `binary_part/2,3`, `is_function/2`, `is_integer/1` as a
+//!   value, ...) and `build_stacktrace/1` (applied to the raw stacktrace
+//!   in x2 of a `TryCase`). A `Bif` without a fail label raises the BIF's
+//!   own error (`badarith`, `badarg`, ...).
+//! - Calls to `erlang`: `'++'/2`, `'--'/2`, `error/1` (for `{badarg, V}`,
+//!   `{bad_generator, V}`, `{bad_filter, V}`), `make_fun/3`,
+//!   `get_module_info/1,2`, `list_to_bitstring/1`, `apply/2,3`, and every
+//!   auto-imported BIF that is not a guard BIF (`spawn/3`, ...).
+//! - `TestHeap {words}` counts words as BEAM does: `arity + 1` per tuple,
+//!   2 per cons cell, for the `PutTuple`/`PutList` that follow it.
+//! - `Error {IfClause, Nil}` raises `if_clause`; `Error {Badrecord, V}`
+//!   raises `{badrecord, V}` (OTP 25 puts the value, not the record name).
+//! - The `uniq` of a lambda is a hash of its function's code; its `index`
+//!   is its position in the lambda table (funs are numbered in the order
+//!   the generator meets them, user functions first).
+//! - `lines`: one entry whenever the source line changes (the line of the
+//!   expression being compiled: calls, BIFs and raises carry the line of
+//!   their call); `Function::line` is the line of the first clause.
+//!
+//! # Known limits
+//! - Variables of a body with a frame live in y slots even when only read
+//!   before the first call (a few extra moves; no x-register liveness).
+//! - `P1 = P2` where both sides are binary patterns is rejected (E0900).
+//! - Nested funs are numbered after their enclosing function's other funs
+//!   (OTP numbers inner funs first); names otherwise follow OTP
+//!   (`-f/1-fun-K-`, `-f/1-lc$^N/1-K-`).
+//!
+//! Errors only the generator finds (undefined record or field, binary
+//! segment errors) are `Diagnostic::error` with code E0900.
 
 mod analysis;
 mod expr;
