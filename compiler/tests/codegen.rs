@@ -476,3 +476,10 @@ fn output_is_deterministic() {
         assert_eq!(build(src), a);
     }
 }
+
+#[test]
+fn not_of_a_raising_guard_fails_the_guard() {
+    let m = module("f(X) when not (length(X) > 1) -> short; f(_) -> other.\n");
+    // length/1 on a non-list must make the guard fail: a value compared to false.
+    assert!(has(code(&m, "f", 1), |i| matches!(i, Instr::Cmp { op: bc::CmpOp::EqExact, .. })), "{}", dump(&m));
+}

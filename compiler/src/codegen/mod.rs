@@ -123,6 +123,8 @@
 //! - Variables of a body with a frame live in y slots even when only read
 //!   before the first call (a few extra moves; no x-register liveness).
 //! - `P1 = P2` where both sides are binary patterns is rejected (E0900).
+//! - In a guard, `orelse`/`or` try their right operand when the left one
+//!   raises (Erlang fails the whole guard then).
 //! - Nested funs are numbered after their enclosing function's other funs
 //!   (OTP numbers inner funs first); names otherwise follow OTP
 //!   (`-f/1-fun-K-`, `-f/1-lc$^N/1-K-`).

@@ -940,12 +940,19 @@ impl Gen<'_> {
                 self.test(b, fail);
                 self.place(ok);
             }
-            ExprKind::UnOp(ast::UnOp::Not, a) => {
+            ExprKind::UnOp(ast::UnOp::Not, a) if !self.may_raise(a) => {
                 let l = self.new_label();
                 self.test(a, l);
                 self.emit(Instr::Jump { label: fail });
                 self.f.depth = d0;
                 self.place(l);
+            }
+            ExprKind::UnOp(ast::UnOp::Not, a) => {
+                // As a value: an exception inside must fail the guard, not
+                // make `not` true.
+                let v = self.expr(a);
+                let f = self.atom("false");
+                self.emit(Instr::Cmp { op: CmpOp::EqExact, a: v, b: Src::Atom(f), fail });
             }
             ExprKind::BinOp(op, a, b) if cmp_op(*op).is_some() => {
                 let (op, swap) = cmp_op(*op).unwrap();
@@ -969,6 +976,22 @@ impl Gen<'_> {
         }
         self.f.guard_fail = saved;
         self.f.depth = d0;
+    }
+
+    /// Can this guard test raise (rather than just be false)? Type tests
+    /// and comparisons of variables and constants cannot.
+    fn may_raise(&self, e: &Expr) -> bool {
+        let simple = |e: &Expr| matches!(e.kind, ExprKind::Var(_)) || super::expr::is_const(e);
+        match &e.kind {
+            ExprKind::BinOp(op, a, b) if cmp_op(*op).is_some() => !(simple(a) && simple(b)),
+            ExprKind::BinOp(ast::BinOp::AndAlso | ast::BinOp::OrElse, a, b) => self.may_raise(a) || self.may_raise(b),
+            ExprKind::UnOp(ast::UnOp::Not, a) => self.may_raise(a),
+            ExprKind::LocalCall(n, args) if self.is_test_call(&n.name, args.len()) && n.name != "is_record" => {
+                !args.iter().all(simple)
+            }
+            ExprKind::Atom(_) => false,
+            _ => true,
+        }
     }
 
     fn is_test_call(&self, name: &str, arity: usize) -> bool {
