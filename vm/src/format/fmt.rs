@@ -25,9 +25,9 @@ enum Adj {
     Right,
 }
 
-struct Spec {
+struct Spec<'a> {
     ctl: char,
-    args: Vec<FTerm>,
+    args: Vec<&'a FTerm>,
     width: Option<i64>,
     adj: Adj,
     prec: Option<i64>,
@@ -36,9 +36,9 @@ struct Spec {
     strings: bool,
 }
 
-enum Piece {
+enum Piece<'a> {
     Text(String),
-    Dir(Spec),
+    Dir(Spec<'a>),
 }
 
 fn int_arg(t: Option<&FTerm>) -> R<i64> {
@@ -48,13 +48,13 @@ fn int_arg(t: Option<&FTerm>) -> R<i64> {
     }
 }
 
-fn parse(fmt: &[char], args: &[FTerm]) -> R<Vec<Piece>> {
+fn parse<'a>(fmt: &[char], args: &'a [FTerm]) -> R<Vec<Piece<'a>>> {
     let mut pieces = Vec::new();
     let mut text = String::new();
     let mut ai = 0usize;
     let mut i = 0usize;
-    let next_arg = |ai: &mut usize| -> R<FTerm> {
-        let a = args.get(*ai).cloned().ok_or(BadArg)?;
+    let next_arg = |ai: &mut usize| -> R<&'a FTerm> {
+        let a = args.get(*ai).ok_or(BadArg)?;
         *ai += 1;
         Ok(a)
     };
@@ -74,7 +74,7 @@ fn parse(fmt: &[char], args: &[FTerm]) -> R<Vec<Piece>> {
         let mut width = None;
         if fmt.get(i) == Some(&'*') {
             i += 1;
-            let w = int_arg(Some(&next_arg(&mut ai)?))?;
+            let w = int_arg(Some(next_arg(&mut ai)?))?;
             if w < 0 {
                 adj = Adj::Left;
             }
@@ -95,7 +95,7 @@ fn parse(fmt: &[char], args: &[FTerm]) -> R<Vec<Piece>> {
             i += 1;
             if fmt.get(i) == Some(&'*') {
                 i += 1;
-                let p = int_arg(Some(&next_arg(&mut ai)?))?;
+                let p = int_arg(Some(next_arg(&mut ai)?))?;
                 if p < 0 {
                     return Err(BadArg);
                 }
@@ -113,7 +113,7 @@ fn parse(fmt: &[char], args: &[FTerm]) -> R<Vec<Piece>> {
                 i += 1;
                 if fmt.get(i) == Some(&'*') {
                     i += 1;
-                    let p = int_arg(Some(&next_arg(&mut ai)?))?;
+                    let p = int_arg(Some(next_arg(&mut ai)?))?;
                     pad = char::from_u32(p as u32).ok_or(BadArg)?;
                 } else {
                     pad = *fmt.get(i).ok_or(BadArg)?;
@@ -323,7 +323,7 @@ fn float_arg(t: &FTerm) -> R<f64> {
 
 /// Run one directive; `col` is the 0-based column the output so far ends at.
 fn control(s: &Spec, col: i64) -> R<String> {
-    let a = s.args.first();
+    let a = s.args.first().copied();
     Ok(match s.ctl {
         'w' => {
             let mut t = String::new();
@@ -331,13 +331,13 @@ fn control(s: &Spec, col: i64) -> R<String> {
             term(t, s.width, s.adj, s.prec, s.pad)
         }
         'W' => {
-            let d = int_arg(s.args.get(1))?;
+            let d = int_arg(s.args.get(1).copied())?;
             let mut t = String::new();
-            write(&mut t, &s.args[0], d, s.unicode);
+            write(&mut t, s.args[0], d, s.unicode);
             term(t, s.width, s.adj, s.prec, s.pad)
         }
         'p' | 'P' => {
-            let depth = if s.ctl == 'P' { int_arg(s.args.get(1))? } else { -1 };
+            let depth = if s.ctl == 'P' { int_arg(s.args.get(1).copied())? } else { -1 };
             if s.adj == Adj::Left {
                 return Err(BadArg);
             }
@@ -349,7 +349,7 @@ fn control(s: &Spec, col: i64) -> R<String> {
                 strings: s.strings,
             };
             let mut t = String::new();
-            pretty(&mut t, &s.args[0], o);
+            pretty(&mut t, s.args[0], o);
             t
         }
         's' => {
@@ -389,7 +389,7 @@ fn control(s: &Spec, col: i64) -> R<String> {
                 '#' | '+' => format!("{}#", base),
                 'x' | 'X' => {
                     let mut p = String::new();
-                    chardata(&s.args[1], false, &mut p)?;
+                    chardata(s.args[1], false, &mut p)?;
                     p
                 }
                 _ => String::new(),
@@ -475,12 +475,11 @@ pub fn format_chars(t: &FTerm) -> R<Vec<char>> {
 /// `io_lib:format/2` on terms: the format term and the argument list term.
 pub fn format_terms(fmt: &FTerm, args: &FTerm) -> R<String> {
     let f = format_chars(fmt)?;
-    let a: Vec<FTerm> = match args {
-        FTerm::Nil => Vec::new(),
-        FTerm::List(v, tail) if matches!(**tail, FTerm::Nil) => v.clone(),
-        _ => return Err(BadArg),
-    };
-    format(&f, &a)
+    match args {
+        FTerm::Nil => format(&f, &[]),
+        FTerm::List(v, tail) if matches!(**tail, FTerm::Nil) => format(&f, v),
+        _ => Err(BadArg),
+    }
 }
 
 #[cfg(test)]
