@@ -59,12 +59,6 @@ fn main() -> ExitCode {
     if let Ok(cwd) = std::env::current_dir() {
         vm.code_path.write().unwrap().push(cwd);
     }
-    // Until the stdlib crate embeds compiled modules, find its sources in
-    // the source tree this binary was built from.
-    let stdlib_src = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../stdlib/lib"));
-    if vm.embedded.read().unwrap().is_empty() && stdlib_src.is_dir() {
-        vm.code_path.write().unwrap().push(stdlib_src);
-    }
     let is_compiled = file.extension().is_some_and(|e| e == "mrlb");
     let module = if is_compiled {
         let bytes = match std::fs::read(&file) {

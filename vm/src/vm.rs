@@ -373,8 +373,6 @@ impl Vm {
 }
 
 /// The embedded standard library: (module name, compiled file bytes).
-/// The stdlib crate will expose `minierl_stdlib::MODULES`; until it does
-/// this is empty and autoloading uses the code path only.
 pub fn stdlib_modules() -> Vec<(&'static str, &'static [u8])> {
-    Vec::new()
+    minierl_stdlib::MODULES.to_vec()
 }
