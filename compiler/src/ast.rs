@@ -93,7 +93,7 @@ pub struct Clause {
 /// Empty means no guard.
 pub type Guard = Vec<Vec<Expr>>;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
@@ -289,7 +289,7 @@ pub enum BinType {
     Unit(u8),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub struct Pat {
     pub kind: PatKind,
     pub span: Span,
@@ -318,4 +318,144 @@ pub enum PatKind {
     RecordIndex(Name, Name),
     /// `P1 = P2`.
     Match(Box<Pat>, Box<Pat>),
+}
+
+// Long list literals are long chains of `Cons` boxes, and deeply nested
+// tuples or operators are deep trees: the derived `Drop` and `Clone` would
+// recurse once per element and overflow the stack (a 100,000-element list
+// literal did). Both are iterative here. Because `Expr` and `Pat` implement
+// `Drop`, their `kind` cannot be moved out: use `into_kind` (which leaves
+// a `Nil` behind).
+
+impl Expr {
+    /// The node's kind, by value.
+    pub fn into_kind(mut self) -> ExprKind {
+        std::mem::replace(&mut self.kind, ExprKind::Nil)
+    }
+}
+
+impl Pat {
+    /// The node's kind, by value.
+    pub fn into_kind(mut self) -> PatKind {
+        std::mem::replace(&mut self.kind, PatKind::Nil)
+    }
+}
+
+fn take_expr(b: &mut Box<Expr>) -> Expr {
+    std::mem::replace(&mut **b, Expr { kind: ExprKind::Nil, span: Span::default() })
+}
+
+fn take_pat(b: &mut Box<Pat>) -> Pat {
+    std::mem::replace(&mut **b, Pat { kind: PatKind::Nil, span: Span::default() })
+}
+
+/// Moves the sub-expressions of `k` that can nest without bound into
+/// `stack` (and sub-patterns into `pats`), leaving leaves behind.
+fn detach_expr(k: &mut ExprKind, stack: &mut Vec<Expr>, pats: &mut Vec<Pat>) {
+    match k {
+        ExprKind::Cons(h, t) | ExprKind::BinOp(_, h, t) => {
+            stack.push(take_expr(h));
+            stack.push(take_expr(t));
+        }
+        ExprKind::UnOp(_, e) | ExprKind::Catch(e) => stack.push(take_expr(e)),
+        ExprKind::Tuple(v) | ExprKind::Block(v) => stack.append(v),
+        ExprKind::Match(p, e) => {
+            pats.push(take_pat(p));
+            stack.push(take_expr(e));
+        }
+        _ => {}
+    }
+}
+
+fn detach_pat(k: &mut PatKind, stack: &mut Vec<Pat>) {
+    match k {
+        PatKind::Cons(h, t) | PatKind::Match(h, t) => {
+            stack.push(take_pat(h));
+            stack.push(take_pat(t));
+        }
+        PatKind::Tuple(v) => stack.append(v),
+        _ => {}
+    }
+}
+
+fn expr_is_leaf(k: &ExprKind) -> bool {
+    !matches!(
+        k,
+        ExprKind::Cons(..)
+            | ExprKind::BinOp(..)
+            | ExprKind::UnOp(..)
+            | ExprKind::Catch(..)
+            | ExprKind::Tuple(..)
+            | ExprKind::Block(..)
+            | ExprKind::Match(..)
+    )
+}
+
+impl Drop for Expr {
+    fn drop(&mut self) {
+        if expr_is_leaf(&self.kind) {
+            return;
+        }
+        let mut stack = Vec::new();
+        let mut pats = Vec::new();
+        detach_expr(&mut self.kind, &mut stack, &mut pats);
+        while let Some(mut e) = stack.pop() {
+            detach_expr(&mut e.kind, &mut stack, &mut pats);
+            // `e` drops here with no nested children left.
+        }
+        // `pats` drop here, each iteratively.
+    }
+}
+
+impl Drop for Pat {
+    fn drop(&mut self) {
+        if !matches!(self.kind, PatKind::Cons(..) | PatKind::Match(..) | PatKind::Tuple(..)) {
+            return;
+        }
+        let mut stack = Vec::new();
+        detach_pat(&mut self.kind, &mut stack);
+        while let Some(mut p) = stack.pop() {
+            detach_pat(&mut p.kind, &mut stack);
+        }
+    }
+}
+
+impl Clone for Expr {
+    fn clone(&self) -> Expr {
+        // Iterative along a list's tail; other nodes clone their children
+        // (a head or a tuple element recurses one level per nesting).
+        if !matches!(self.kind, ExprKind::Cons(..)) {
+            return Expr { kind: self.kind.clone(), span: self.span };
+        }
+        let mut spine = Vec::new();
+        let mut cur = self;
+        while let ExprKind::Cons(h, t) = &cur.kind {
+            spine.push((h.as_ref().clone(), cur.span));
+            cur = t;
+        }
+        let mut acc = Expr { kind: cur.kind.clone(), span: cur.span };
+        while let Some((h, span)) = spine.pop() {
+            acc = Expr { kind: ExprKind::Cons(Box::new(h), Box::new(acc)), span };
+        }
+        acc
+    }
+}
+
+impl Clone for Pat {
+    fn clone(&self) -> Pat {
+        if !matches!(self.kind, PatKind::Cons(..)) {
+            return Pat { kind: self.kind.clone(), span: self.span };
+        }
+        let mut spine = Vec::new();
+        let mut cur = self;
+        while let PatKind::Cons(h, t) = &cur.kind {
+            spine.push((h.as_ref().clone(), cur.span));
+            cur = t;
+        }
+        let mut acc = Pat { kind: cur.kind.clone(), span: cur.span };
+        while let Some((h, span)) = spine.pop() {
+            acc = Pat { kind: PatKind::Cons(Box::new(h), Box::new(acc)), span };
+        }
+        acc
+    }
 }

@@ -169,8 +169,13 @@ pub(crate) fn binop(op: BinOp, a: Expr, b: Expr) -> Expr {
 
 pub(crate) fn call(c: Callee, args: Vec<Expr>, span: Span) -> Expr {
     let kind = match c {
-        Callee::Plain(Expr { kind: ExprKind::Atom(a), span: s }) => ExprKind::LocalCall(Name { name: a, span: s }, args),
-        Callee::Plain(f) => ExprKind::FunCall(Box::new(f), args),
+        Callee::Plain(f) => {
+            let s = f.span;
+            match f.into_kind() {
+                ExprKind::Atom(a) => ExprKind::LocalCall(Name { name: a, span: s }, args),
+                kind => ExprKind::FunCall(Box::new(Expr { kind, span: s }), args),
+            }
+        }
         Callee::Remote(m, f, _) => ExprKind::RemoteCall(Box::new(m), Box::new(f), args),
     };
     Expr { kind, span }
@@ -469,7 +474,7 @@ fn illegal(at: Span, lint: &mut Vec<Diagnostic>) -> Pat {
 /// What is not a pattern is reported as erl_lint does ("illegal pattern").
 pub(crate) fn to_pat(e: Expr, lint: &mut Vec<Diagnostic>, src: &str) -> Pat {
     let span = e.span;
-    let kind = match e.kind {
+    let kind = match e.into_kind() {
         ExprKind::Var(v) if v == "_" => PatKind::Wildcard,
         ExprKind::Var(v) => PatKind::Var(v),
         ExprKind::Atom(a) => PatKind::Atom(a),
@@ -483,12 +488,13 @@ pub(crate) fn to_pat(e: Expr, lint: &mut Vec<Diagnostic>, src: &str) -> Pat {
             let mut heads = vec![(to_pat(*h, lint, src), span)];
             let mut cur = *t;
             let tail = loop {
-                match cur.kind {
+                let cur_span = cur.span;
+                match cur.into_kind() {
                     ExprKind::Cons(h, t) => {
-                        heads.push((to_pat(*h, lint, src), cur.span));
+                        heads.push((to_pat(*h, lint, src), cur_span));
                         cur = *t;
                     }
-                    other => break to_pat(Expr { kind: other, span: cur.span }, lint, src),
+                    other => break to_pat(Expr { kind: other, span: cur_span }, lint, src),
                 }
             };
             let mut acc = tail;
@@ -530,15 +536,14 @@ pub(crate) fn to_pat(e: Expr, lint: &mut Vec<Diagnostic>, src: &str) -> Pat {
                 let cs = Span::new(s.start as usize, span.end as usize);
                 acc = Pat { kind: PatKind::Cons(Box::new(Pat { kind: PatKind::Int(c), span: s }), Box::new(acc)), span: cs };
             }
-            return Pat { kind: acc.kind, span };
+            return Pat { kind: acc.into_kind(), span };
         }
-        ExprKind::BinOp(_, ref a, _) | ExprKind::UnOp(_, ref a) => {
-            let a_end = a.span.end as usize;
-            let at = match e.kind {
-                ExprKind::BinOp(..) => op_span(src, a_end),
+        kind @ (ExprKind::BinOp(..) | ExprKind::UnOp(..)) => {
+            let at = match &kind {
+                ExprKind::BinOp(_, a, _) => op_span(src, a.span.end as usize),
                 _ => Span::new(span.start as usize, span.start as usize + 1),
             };
-            let folded = eval_const(&Expr { kind: e.kind, span });
+            let folded = eval_const(&Expr { kind, span });
             match folded {
                 Some(Num::I(i)) => PatKind::Int(i),
                 Some(Num::F(f)) => PatKind::Float(f),
@@ -558,19 +563,22 @@ fn op_span(src: &str, after: usize) -> Span {
 /// Collects the elements of a literal list of integers (a string, `[]`, or
 /// `[$a, 1 | "bc"]`), each with its span.
 fn literal_list(e: &Expr, out: &mut Vec<(BigInt, Span)>) -> bool {
-    match &e.kind {
-        ExprKind::Nil => true,
-        ExprKind::String(s) => {
-            out.extend(s.iter().map(|&c| (BigInt::from(c), e.span)));
-            true
-        }
-        ExprKind::Cons(h, t) => match &h.kind {
-            ExprKind::Int(i) => {
-                out.push((i.clone(), h.span));
-                literal_list(t, out)
+    let mut e = e;
+    loop {
+        match &e.kind {
+            ExprKind::Nil => return true,
+            ExprKind::String(s) => {
+                out.extend(s.iter().map(|&c| (BigInt::from(c), e.span)));
+                return true;
             }
-            _ => false,
-        },
-        _ => false,
+            ExprKind::Cons(h, t) => match &h.kind {
+                ExprKind::Int(i) => {
+                    out.push((i.clone(), h.span));
+                    e = t;
+                }
+                _ => return false,
+            },
+            _ => return false,
+        }
     }
 }

@@ -435,54 +435,72 @@ pub fn copy_to_fragment(t: Term) -> (Term, Option<Fragment>) {
 
 /// Copy `t` into `frag`, which must have room (`size_of_term`).
 /// Sharing inside `t` is not preserved (as in BEAM's send).
+/// Iterative (a work list of terms still to copy and the words that will
+/// point at their copies): long lists and deeply nested tuples copy in
+/// constant native stack.
 pub fn copy_into(t: Term, frag: &mut Fragment) -> Term {
     if t.is_immediate() {
         return t;
     }
-    if t.is_cons() {
-        // Copy the spine iteratively so long lists do not recurse deeply.
-        let mut first = Term::NIL;
-        let mut prev: *mut u64 = std::ptr::null_mut();
-        let mut cur = t;
-        while cur.is_cons() {
-            let (h, tl) = cur.cons_unchecked();
-            let cell = frag.alloc(2).expect("fragment sized by size_of_term");
-            let hc = copy_into(h, frag);
-            // SAFETY: cell has 2 words; prev (if any) is the previous cell.
-            unsafe {
-                *cell = hc.raw();
-                *cell.add(1) = Term::NIL.raw();
-                let ct = Term::from_cons_ptr(cell);
-                if prev.is_null() {
-                    first = ct;
-                } else {
-                    *prev.add(1) = ct.raw();
+    let mut root: u64 = Term::NIL.raw();
+    let mut work: Vec<(Term, *mut u64)> = vec![(t, &mut root as *mut u64)];
+    while let Some((t, dst)) = work.pop() {
+        if t.is_immediate() {
+            // SAFETY: dst is `root` or a word of an object allocated in frag.
+            unsafe { *dst = t.raw() };
+            continue;
+        }
+        if t.is_cons() {
+            let mut slot = dst;
+            let mut cur = t;
+            while cur.is_cons() {
+                let (h, tl) = cur.cons_unchecked();
+                let cell = frag.alloc(2).expect("fragment sized by size_of_term");
+                // SAFETY: cell has 2 words; slot is `root`, a word of an
+                // object in frag, or the tail word of the previous cell.
+                unsafe {
+                    *cell = if h.is_immediate() { h.raw() } else { Term::NIL.raw() };
+                    *cell.add(1) = Term::NIL.raw();
+                    *slot = Term::from_cons_ptr(cell).raw();
+                }
+                if !h.is_immediate() {
+                    work.push((h, cell));
+                }
+                // SAFETY: inside the cell just allocated.
+                slot = unsafe { cell.add(1) };
+                cur = tl;
+            }
+            if cur.is_immediate() {
+                // SAFETY: slot is the last cell's tail word.
+                unsafe { *slot = cur.raw() };
+            } else {
+                work.push((cur, slot));
+            }
+            continue;
+        }
+        let h = t.header();
+        let size = header_size(h);
+        let p = frag.alloc(1 + size).expect("fragment sized by size_of_term");
+        let src = t.payload();
+        // SAFETY: p has 1 + size words; dst is a live slot (see above).
+        unsafe {
+            *p = h;
+            std::ptr::copy_nonoverlapping(src.as_ptr(), p.add(1), size);
+            *dst = Term::from_boxed_ptr(p).raw();
+        }
+        let (first, count) = payload_terms(h);
+        for i in (first..first + count).rev() {
+            let c = Term::from_raw(src[i]);
+            if !c.is_immediate() {
+                // SAFETY: inside the object just allocated; filled in later.
+                unsafe {
+                    *p.add(1 + i) = Term::NIL.raw();
+                    work.push((c, p.add(1 + i)));
                 }
             }
-            prev = cell;
-            cur = tl;
         }
-        let tc = copy_into(cur, frag);
-        // SAFETY: prev is the last cell copied.
-        unsafe { *prev.add(1) = tc.raw() };
-        return first;
     }
-    let h = t.header();
-    let size = header_size(h);
-    let p = frag.alloc(1 + size).expect("fragment sized by size_of_term");
-    let src = t.payload();
-    // SAFETY: p has 1 + size words.
-    unsafe {
-        *p = h;
-        std::ptr::copy_nonoverlapping(src.as_ptr(), p.add(1), size);
-    }
-    let (first, count) = payload_terms(h);
-    for i in first..first + count {
-        let c = copy_into(Term::from_raw(src[i]), frag);
-        // SAFETY: inside the object just allocated.
-        unsafe { *p.add(1 + i) = c.raw() };
-    }
-    Term::from_boxed_ptr(p)
+    Term::from_raw(root)
 }
 
 /// Convenience used by BIFs: an atom term by name.

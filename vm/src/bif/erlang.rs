@@ -487,34 +487,37 @@ fn module_info(p: &mut Process, m: Term, what: Option<Term>) -> BifResult {
 pub fn hash_term(t: Term) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    fn walk(t: Term, h: &mut impl Hasher) {
+    // Pre-order walk with an explicit stack (long lists and deeply nested
+    // tuples must not recurse).
+    let mut stack = vec![t];
+    while let Some(t) = stack.pop() {
+        let h = &mut h;
         match t.kind() {
             Kind::Tuple => {
                 6u8.hash(h);
-                for e in t.tuple_unchecked() {
-                    walk(*e, h);
-                }
+                stack.extend(t.tuple_unchecked().iter().rev().copied());
             }
             Kind::Cons => {
                 9u8.hash(h);
-                for e in t.iter_list() {
-                    walk(e, h);
-                }
+                let n = stack.len();
+                stack.extend(t.iter_list());
+                stack[n..].reverse();
             }
             Kind::Binary => t.binary_bytes().unwrap().hash(h),
             Kind::Float => t.as_float().unwrap().to_bits().hash(h),
             Kind::BigInt => t.to_bigint().unwrap().hash(h),
             Kind::Map => {
+                let n = stack.len();
                 for (k, v) in t.map_entries().unwrap() {
-                    walk(k, h);
-                    walk(v, h);
+                    stack.push(k);
+                    stack.push(v);
                 }
+                stack[n..].reverse();
             }
             Kind::Atom => t.atom_name().unwrap().hash(h),
             _ => t.raw().hash(h),
         }
     }
-    walk(t, &mut h);
     h.finish()
 }
 
