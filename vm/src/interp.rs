@@ -64,11 +64,48 @@ pub struct Extra {
 
 type Raise = (Exc, Option<Extra>);
 
+// Register access without bounds checks. Why it is sound:
+// - x registers: the loader (`check_indices`) rejects any x operand
+//   >= MAX_X_REGS, and `run` asserts that `x` has MAX_X registers;
+// - y slots: the verifier guarantees that a y operand is below the size of
+//   the frame the function allocated, and that frame is the top of the stack
+//   (`Allocate` pushes it above the CP, calls push above it only for the
+//   callee, which pops before returning).
+
+#[inline(always)]
+fn xr(x: &[Term], r: usize) -> Term {
+    debug_assert!(r < x.len());
+    // SAFETY: r < MAX_X <= x.len() (see above).
+    unsafe { *x.get_unchecked(r) }
+}
+
+#[inline(always)]
+fn xw(x: &mut [Term], r: usize, v: Term) {
+    debug_assert!(r < x.len());
+    // SAFETY: r < MAX_X <= x.len() (see above).
+    unsafe { *x.get_unchecked_mut(r) = v }
+}
+
+#[inline(always)]
+fn yr(stack: &[Term], y: usize) -> Term {
+    debug_assert!(y < stack.len());
+    // SAFETY: y is inside the current frame, on top of the stack (see above).
+    unsafe { *stack.get_unchecked(stack.len() - 1 - y) }
+}
+
+#[inline(always)]
+fn yw(stack: &mut [Term], y: usize, v: Term) {
+    debug_assert!(y < stack.len());
+    let l = stack.len();
+    // SAFETY: y is inside the current frame, on top of the stack (see above).
+    unsafe { *stack.get_unchecked_mut(l - 1 - y) = v }
+}
+
 #[inline(always)]
 fn get(x: &[Term], stack: &[Term], s: Src) -> Term {
     match s.0 & 0xFF {
-        SP_XREG => x[s.index()],
-        SP_YREG => stack[stack.len() - 1 - s.index()],
+        SP_XREG => xr(x, s.index()),
+        SP_YREG => yr(stack, s.index()),
         _ => Term::from_raw(s.0),
     }
 }
@@ -76,11 +113,8 @@ fn get(x: &[Term], stack: &[Term], s: Src) -> Term {
 #[inline(always)]
 fn put(x: &mut [Term], stack: &mut [Term], d: Dst, v: Term) {
     match d {
-        Dst::X(r) => x[r as usize] = v,
-        Dst::Y(r) => {
-            let l = stack.len();
-            stack[l - 1 - r as usize] = v
-        }
+        Dst::X(r) => xw(x, r as usize, v),
+        Dst::Y(r) => yw(stack, r as usize, v),
     }
 }
 
@@ -95,7 +129,7 @@ pub fn setup_call(p: &mut Process, entry: *const Op, args: &[Term]) {
 
 /// Run `p` for up to `budget` reductions with the scheduler's registers.
 pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
-    debug_assert!(x.len() >= MAX_X);
+    assert!(x.len() >= MAX_X, "the unchecked register accesses rely on it");
     let n = p.saved_x.len();
     x[..n].copy_from_slice(&p.saved_x);
     p.saved_x.clear();
@@ -162,6 +196,111 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                 Op::Move { src, dst } => {
                     s!(*dst, g!(*src));
                     next!()
+                }
+                Op::MoveXX { src, dst } => {
+                    xw(x, *dst as usize, xr(x, *src as usize));
+                    next!()
+                }
+                Op::MoveXY { src, dst } => {
+                    yw(&mut p.stack, *dst as usize, xr(x, *src as usize));
+                    next!()
+                }
+                Op::MoveYX { src, dst } => {
+                    xw(x, *dst as usize, yr(&p.stack, *src as usize));
+                    next!()
+                }
+                Op::MoveYY { src, dst } => {
+                    let v = yr(&p.stack, *src as usize);
+                    yw(&mut p.stack, *dst as usize, v);
+                    next!()
+                }
+                Op::MoveCX { src, dst } => {
+                    xw(x, *dst as usize, *src);
+                    next!()
+                }
+                Op::MoveCY { src, dst } => {
+                    yw(&mut p.stack, *dst as usize, *src);
+                    next!()
+                }
+                Op::IsConsX { src, fail } => {
+                    if xr(x, *src as usize).is_cons() {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::IsNilX { src, fail } => {
+                    if xr(x, *src as usize).is_nil() {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::GetListX { src, head, tail } => {
+                    let (h, t) = xr(x, *src as usize).cons_unchecked();
+                    s!(*head, h);
+                    s!(*tail, t);
+                    next!()
+                }
+                Op::IsEqImm { src, imm, fail } => {
+                    if g!(*src) == *imm {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::IsNeImm { src, imm, fail } => {
+                    if g!(*src) != *imm {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::AddImm { a, imm, dst, fail, swapped } => {
+                    let va = g!(*a);
+                    if va.is_small() {
+                        // Both are 60-bit, so the sum cannot overflow an i64.
+                        let r = va.small_value() + *imm;
+                        if Term::int_fits(r) {
+                            s!(*dst, Term::small(r));
+                            next!()
+                        }
+                    }
+                    let vb = Term::small(*imm);
+                    let (va, vb) = if *swapped { (vb, va) } else { (va, vb) };
+                    match crate::bif::arith::add(p, va, vb) {
+                        Ok(v) => {
+                            s!(*dst, v);
+                            next!()
+                        }
+                        Err(e) => {
+                            if fail.is_null() {
+                                let args = p.heap.list(&[va, vb]);
+                                break (e, Some(Extra { module: atom::ERLANG, function: atom::intern("+"), args, error_info: true }));
+                            }
+                            jump!(*fail)
+                        }
+                    }
+                }
+                Op::SubImm { a, imm, dst, fail } => {
+                    let va = g!(*a);
+                    if va.is_small() {
+                        let r = va.small_value() - *imm;
+                        if Term::int_fits(r) {
+                            s!(*dst, Term::small(r));
+                            next!()
+                        }
+                    }
+                    let vb = Term::small(*imm);
+                    match crate::bif::arith::sub(p, va, vb) {
+                        Ok(v) => {
+                            s!(*dst, v);
+                            next!()
+                        }
+                        Err(e) => {
+                            if fail.is_null() {
+                                let args = p.heap.list(&[va, vb]);
+                                break (e, Some(Extra { module: atom::ERLANG, function: atom::intern("-"), args, error_info: true }));
+                            }
+                            jump!(*fail)
+                        }
+                    }
                 }
                 Op::Cmp { op, a, b, fail } => {
                     let (a, b) = (g!(*a), g!(*b));
@@ -242,20 +381,37 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                 }
                 Op::CallLast { arity, target, dealloc } => {
                     let l = p.stack.len();
-                    p.stack.truncate(l - *dealloc as usize);
+                    debug_assert!(l > *dealloc as usize);
+                    // SAFETY: as for Deallocate.
+                    unsafe { p.stack.set_len(l - *dealloc as usize) };
                     ip = target.0;
                     safepoint!(*arity);
                     continue;
                 }
                 Op::Return => {
-                    let cp = p.stack.pop().and_then(|t| t.as_cp()).expect("return without a continuation pointer");
+                    // The verifier guarantees no frame is left, so the top
+                    // of the stack is the CP our caller pushed.
+                    let cp = match p.stack.pop().and_then(|t| t.as_cp()) {
+                        Some(cp) => cp,
+                        None => no_cp(),
+                    };
                     ip = cp as *const Op;
                     safepoint!(1);
                     continue;
                 }
                 Op::Allocate { stack, live } => {
+                    let n = *stack as usize;
+                    p.stack.reserve(n);
                     let l = p.stack.len();
-                    p.stack.resize(l + *stack as usize, Term::NIL);
+                    // SAFETY: reserve made room for n more; every new slot
+                    // is written before set_len makes it visible.
+                    unsafe {
+                        let s = p.stack.as_mut_ptr().add(l);
+                        for i in 0..n {
+                            s.add(i).write(Term::NIL);
+                        }
+                        p.stack.set_len(l + n);
+                    }
                     if p.heap.wants_gc() {
                         gc::collect(p, x, *live as usize, 0);
                     }
@@ -263,7 +419,10 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                 }
                 Op::Deallocate { stack } => {
                     let l = p.stack.len();
-                    p.stack.truncate(l - *stack as usize);
+                    debug_assert!(l > *stack as usize);
+                    // SAFETY: the verifier guarantees this frame of `stack`
+                    // slots is on top (above the CP); Terms need no drop.
+                    unsafe { p.stack.set_len(l - *stack as usize) };
                     next!()
                 }
                 Op::TestHeap { words, live } => {
@@ -367,7 +526,7 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                             next!()
                         }
                         Err(e) => {
-                            if fail.is_null() || matches!(e, Exc::Halt(_)) {
+                            if fail.is_null() || matches!(e, Exc::Halt(_) | Exc::Kill(_)) {
                                 let a = p.heap.list(&argv[..n]);
                                 let extra = bif_extra(export, a, &e);
                                 break (e, extra);
@@ -538,6 +697,9 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                 Op::LoopRec { fail, dst } => {
                     if p.save >= p.msgs.len() {
                         p.take_inbox();
+                        if let Some(r) = p.pending_exit.take() {
+                            break (Exc::Kill(r), None);
+                        }
                     }
                     if p.save < p.msgs.len() {
                         let m = p.msgs[p.save];
@@ -568,6 +730,9 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                     if p.take_inbox() {
                         jump!(*target)
                     }
+                    if let Some(r) = p.pending_exit.take() {
+                        break (Exc::Kill(r), None);
+                    }
                     p.ip = target.0;
                     p.reductions += (budget - reds).max(0) as u64;
                     if p.heap.wants_gc() {
@@ -594,6 +759,9 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                     }
                     if p.take_inbox() {
                         jump!(*target)
+                    }
+                    if let Some(r) = p.pending_exit.take() {
+                        break (Exc::Kill(r), None);
                     }
                     if let Some(ms) = ms {
                         if p.timer.is_none() {
@@ -785,6 +953,12 @@ pub fn type_test(t: TypeTest, v: Term) -> bool {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn no_cp() -> ! {
+    panic!("return without a continuation pointer")
+}
+
 /// After a native call in tail position: return to the CP on the stack.
 fn return_to_cp(p: &mut Process) -> *const Op {
     p.stack.pop().and_then(|t| t.as_cp()).expect("tail call without a continuation pointer") as *const Op
@@ -911,6 +1085,7 @@ pub fn call_fun(p: &mut Process, x: &mut [Term], f: Term, arity: u8, cp: Option<
 fn unwind(p: &mut Process, x: &mut [Term], ip: *const Op, exc: Exc, extra: Option<Extra>) -> Result<*const Op, Outcome> {
     let (class, reason, args, trace) = match exc {
         Exc::Halt(n) => return Err(Outcome::Halt(n)),
+        Exc::Kill(reason) => return Err(Outcome::Crash { class: Class::Exit, reason, trace: Term::NIL }),
         Exc::Raise { class, reason, args, trace } => (class, reason, args, trace),
     };
     let trace = match trace {

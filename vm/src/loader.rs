@@ -13,7 +13,7 @@ use crate::op::{Cmp, CodePtr, Dst, Op, Seg, Src};
 use crate::process::Exc;
 use crate::term::{FunEntry, Term};
 use minierl_bytecode as bc;
-use minierl_bytecode::{Instr, Literal};
+use minierl_bytecode::{Instr, Literal, TypeTest};
 use std::sync::{Mutex, OnceLock};
 
 /// A verified, translated module not yet visible to any process.
@@ -97,7 +97,7 @@ pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError>
         .collect();
     let lambdas_ptr = lambdas.as_ptr();
     for (i, ins) in m.code.iter().enumerate() {
-        ops[i] = cx.translate(ins, lambdas_ptr)?;
+        ops[i] = specialise(cx.translate(ins, lambdas_ptr)?);
     }
     let functions: Vec<FuncMeta> = m
         .functions
@@ -290,6 +290,75 @@ fn check_indices(m: &bc::Module) -> Result<(), LoadError> {
         }
     }
     Ok(())
+}
+
+/// An operand's kind, for choosing a specialised op.
+enum Kind {
+    X(u16),
+    Y(u16),
+    Const(Term),
+}
+
+fn kind(s: Src) -> Kind {
+    match s.tag() {
+        crate::term::SP_XREG => Kind::X(s.index() as u16),
+        crate::term::SP_YREG => Kind::Y(s.index() as u16),
+        _ => Kind::Const(Term::from_raw(s.0)),
+    }
+}
+
+/// Replace a translated op by a specialised form when its operand kinds
+/// allow one (`Op::MoveXX` and the others after it in `op.rs`), so the hot
+/// ops of the interpreter read their operands without decoding them.
+/// Semantics are unchanged: every specialised op does exactly what the
+/// generic one does for those operands.
+fn specialise(op: Op) -> Op {
+    match op {
+        Op::Move { src, dst } => match (kind(src), dst) {
+            (Kind::X(s), Dst::X(d)) => Op::MoveXX { src: s, dst: d },
+            (Kind::X(s), Dst::Y(d)) => Op::MoveXY { src: s, dst: d },
+            (Kind::Y(s), Dst::X(d)) => Op::MoveYX { src: s, dst: d },
+            (Kind::Y(s), Dst::Y(d)) => Op::MoveYY { src: s, dst: d },
+            (Kind::Const(c), Dst::X(d)) => Op::MoveCX { src: c, dst: d },
+            (Kind::Const(c), Dst::Y(d)) => Op::MoveCY { src: c, dst: d },
+        },
+        Op::Test { test: TypeTest::Cons, src, fail } if src.tag() == crate::term::SP_XREG => {
+            Op::IsConsX { src: src.index() as u16, fail }
+        }
+        Op::Test { test: TypeTest::Nil, src, fail } if src.tag() == crate::term::SP_XREG => {
+            Op::IsNilX { src: src.index() as u16, fail }
+        }
+        Op::GetList { src, head, tail } if src.tag() == crate::term::SP_XREG => {
+            Op::GetListX { src: src.index() as u16, head, tail }
+        }
+        Op::Cmp { op: c @ (Cmp::EqExact | Cmp::NeExact), a, b, fail } => match (kind(a), kind(b)) {
+            (_, Kind::Const(imm)) if imm.is_immediate() => {
+                if c == Cmp::EqExact {
+                    Op::IsEqImm { src: a, imm, fail }
+                } else {
+                    Op::IsNeImm { src: a, imm, fail }
+                }
+            }
+            (Kind::Const(imm), _) if imm.is_immediate() => {
+                if c == Cmp::EqExact {
+                    Op::IsEqImm { src: b, imm, fail }
+                } else {
+                    Op::IsNeImm { src: b, imm, fail }
+                }
+            }
+            _ => Op::Cmp { op: c, a, b, fail },
+        },
+        Op::Add { a, b, dst, fail, live } => match (kind(a), kind(b)) {
+            (_, Kind::Const(c)) if c.is_small() => Op::AddImm { a, imm: c.small_value(), dst, fail, swapped: false },
+            (Kind::Const(c), _) if c.is_small() => Op::AddImm { a: b, imm: c.small_value(), dst, fail, swapped: true },
+            _ => Op::Add { a, b, dst, fail, live },
+        },
+        Op::Sub { a, b, dst, fail, live } => match kind(b) {
+            Kind::Const(c) if c.is_small() => Op::SubImm { a, imm: c.small_value(), dst, fail },
+            _ => Op::Sub { a, b, dst, fail, live },
+        },
+        op => op,
+    }
 }
 
 impl Cx<'_> {

@@ -166,6 +166,33 @@ pub enum Op {
     BsSetPosition { ctx: Src, pos: Src },
 
     Nop,
+
+    // ---- specialised forms, chosen by the loader (`loader::specialise`) ----
+    // Each is one of the generic ops above with its operand kinds fixed, so
+    // the interpreter reads its operands without decoding them.
+    MoveXX { src: u16, dst: u16 },
+    MoveXY { src: u16, dst: u16 },
+    MoveYX { src: u16, dst: u16 },
+    MoveYY { src: u16, dst: u16 },
+    /// A constant into an x register / y slot.
+    MoveCX { src: Term, dst: u16 },
+    MoveCY { src: Term, dst: u16 },
+    /// `Test Cons` / `Test Nil` on an x register.
+    IsConsX { src: u16, fail: CodePtr },
+    IsNilX { src: u16, fail: CodePtr },
+    /// `GetList` from an x register.
+    GetListX { src: u16, head: Dst, tail: Dst },
+    /// `=:=` / `=/=` against an immediate: one word compare (an immediate is
+    /// exactly equal only to itself; integers are normalised, so a bignum is
+    /// never equal to a small).
+    IsEqImm { src: Src, imm: Term, fail: CodePtr },
+    IsNeImm { src: Src, imm: Term, fail: CodePtr },
+    /// `Add` / `Sub` with a small-integer constant operand `imm`. For `Add`,
+    /// `swapped` says the constant was the first argument (kept for the
+    /// error's argument list).
+    AddImm { a: Src, imm: i64, dst: Dst, fail: CodePtr, swapped: bool },
+    SubImm { a: Src, imm: i64, dst: Dst, fail: CodePtr },
+
     /// Not produced by the loader: the code the VM runs when a process's
     /// outermost function returns (the bottom continuation pointer).
     ProcessExit,
