@@ -22,14 +22,46 @@ use crate::op::Op;
 use crate::term::Term;
 use crate::vm::Vm;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// A message in flight: its term lives in `frag` (None for immediates).
+/// Exit signals travel in the same queue as messages, so that the signals
+/// one process sends another arrive in the order it sent them, as Erlang
+/// guarantees; then `term` is the exit reason.
 pub struct Message {
     pub term: Term,
     pub frag: Option<Fragment>,
+    pub kind: MsgKind,
+}
+
+/// What an inbox entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MsgKind {
+    /// An ordinary message.
+    Msg,
+    /// An exit signal from `from`: sent by `exit/2` (`link: false`) or by
+    /// a linked process that ended (`link: true`).
+    Exit { from: u64, link: bool },
+}
+
+impl Message {
+    pub fn msg(term: Term, frag: Option<Fragment>) -> Message {
+        Message { term, frag, kind: MsgKind::Msg }
+    }
+}
+
+/// The links and monitors of a process, which other processes change.
+#[derive(Default)]
+pub struct Links {
+    /// Set once the process has ended: no new link or monitor may be made.
+    pub dead: bool,
+    /// Pids of linked processes (each link is recorded on both sides).
+    pub links: Vec<u64>,
+    /// Monitors on this process: (reference number, watching pid, the
+    /// registered name it was monitored by, which `'DOWN'` then names).
+    pub monitors: Vec<(u64, u64, Option<Atom>)>,
 }
 
 // Status values of `Shared::status`.
@@ -45,13 +77,21 @@ pub struct Shared {
     pub status: AtomicU8,
     /// A waiting process, parked here until a message or its timer wakes it.
     pub parked: Mutex<Option<Box<Process>>>,
+    pub links: Mutex<Links>,
+    /// An exit signal is in the inbox: the scheduler looks at it before the
+    /// next time slice, so a process that never receives still dies of it.
+    pub exit_signal: AtomicBool,
 }
 
 impl Shared {
     /// Deliver a message and wake the receiver if it waits. Returns the
     /// process to enqueue, if this call woke it.
     pub fn deliver(&self, m: Message) -> Option<Box<Process>> {
+        let signal = m.kind != MsgKind::Msg;
         self.inbox.lock().unwrap().push(m);
+        if signal {
+            self.exit_signal.store(true, Ordering::Release);
+        }
         self.wake()
     }
     /// Move a waiting process back to runnable; returns it if we won.
@@ -96,6 +136,10 @@ pub enum Exc {
     },
     /// `erlang:halt/1`: not catchable; stops the VM with this status.
     Halt(i32),
+    /// The process dies at once with this exit reason, which no `catch`
+    /// sees: an exit signal it does not trap (`exit(self(), kill)`, a link
+    /// exit signal handled while it looks at its mailbox).
+    Kill(Term),
 }
 
 impl Exc {
@@ -147,6 +191,13 @@ pub struct Process {
     pub exit_reason: Option<Term>,
     /// The function the process was spawned with (`process_info`).
     pub initial_call: (Atom, Atom, u8),
+    /// `process_flag(trap_exit, true)`: exit signals become messages.
+    pub trap_exit: bool,
+    /// An exit signal taken from the inbox killed the process: it ends
+    /// with this reason before running any further.
+    pub pending_exit: Option<Term>,
+    /// Monitors this process holds: (reference number, monitored pid).
+    pub monitoring: Vec<(u64, u64)>,
 }
 
 // SAFETY: `ip` points into immutable, never-freed code; everything else is
@@ -160,6 +211,8 @@ impl Process {
             inbox: Mutex::new(Vec::new()),
             status: AtomicU8::new(RUNNABLE),
             parked: Mutex::new(None),
+            links: Mutex::new(Links::default()),
+            exit_signal: AtomicBool::new(false),
         });
         Process {
             pid,
@@ -177,6 +230,9 @@ impl Process {
             reductions: 0,
             exit_reason: None,
             initial_call: (crate::atom::ERLANG, crate::atom::APPLY, 0),
+            trap_exit: false,
+            pending_exit: None,
+            monitoring: Vec::new(),
         }
     }
 
@@ -185,19 +241,49 @@ impl Process {
         Term::pid(self.pid)
     }
 
-    /// Move messages from the shared inbox into the private queue.
+    /// Move messages from the shared inbox into the private queue, acting
+    /// on exit signals as they come (Erlang's rules): trapped ones become
+    /// `{'EXIT', From, Reason}` messages; `normal` is ignored (except from
+    /// `exit(self(), normal)`); `exit(P, kill)` kills even a trapping
+    /// process (reason `killed`); any other kills it with that reason, which
+    /// is then left in `pending_exit`. True if a message was added.
     pub fn take_inbox(&mut self) -> bool {
         let mut inbox = self.shared.inbox.lock().unwrap();
+        self.shared.exit_signal.store(false, Ordering::Release);
         if inbox.is_empty() {
             return false;
         }
+        let mut added = false;
         for m in inbox.drain(..) {
             if let Some(f) = m.frag {
                 self.heap.attach_fragment(f);
             }
-            self.msgs.push_back(m.term);
+            match m.kind {
+                MsgKind::Msg => {
+                    self.msgs.push_back(m.term);
+                    added = true;
+                }
+                MsgKind::Exit { from, link } => {
+                    if self.pending_exit.is_some() {
+                        continue;
+                    }
+                    let reason = m.term;
+                    let kill = !link && reason == Term::atom(crate::atom::KILL);
+                    if self.trap_exit && !kill {
+                        let t = self.heap.tuple(&[Term::atom(crate::atom::EXIT_UPPER), Term::pid(from), reason]);
+                        self.msgs.push_back(t);
+                        added = true;
+                    } else if reason == Term::atom(crate::atom::NORMAL) && (link || from != self.pid) {
+                        // Ignored.
+                    } else if kill {
+                        self.pending_exit = Some(Term::atom(crate::atom::KILLED));
+                    } else {
+                        self.pending_exit = Some(reason);
+                    }
+                }
+            }
         }
-        true
+        added
     }
 
     /// Approximate memory of the process in bytes (`process_info(memory)`).

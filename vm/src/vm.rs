@@ -12,7 +12,7 @@ use crate::code::{CodeServer, Mfa, Special};
 use crate::heap::copy_to_fragment;
 use crate::interp::{self, Outcome};
 use crate::op::Op;
-use crate::process::{Class, Exc, Message, Process, Shared, EXITED, RUNNABLE, RUNNING, WAITING};
+use crate::process::{Class, Exc, Message, MsgKind, Process, Shared, EXITED, RUNNABLE, RUNNING, WAITING};
 use crate::term::Term;
 use hashbrown::HashMap;
 use std::cmp::Reverse;
@@ -34,6 +34,34 @@ pub enum MainExit {
     Halt(i32),
 }
 
+/// What a timer does when it is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    /// Wake a process waiting in `receive ... after` (by pid).
+    Wake(u64),
+    /// Fire the message timer with this reference number.
+    Send(u64),
+}
+
+/// A pending `send_after`/`start_timer`: the message, copied out of the
+/// process that set it.
+struct MsgTimer {
+    due: Instant,
+    /// A pid number, or a registered name resolved when the timer fires.
+    dest: Result<u64, Atom>,
+    msg: Message,
+}
+
+/// Options of `spawn_link`/`spawn_monitor`: set up before the new process
+/// can run, so it cannot end unseen.
+#[derive(Clone, Copy, Default)]
+pub struct SpawnOpts {
+    /// Link the new process to this one.
+    pub link: Option<u64>,
+    /// A monitor on the new process: (reference number, watcher pid).
+    pub monitor: Option<(u64, u64)>,
+}
+
 /// Per-VM boot code: tiny op sequences new processes start in.
 struct Boot {
     /// `erlang:apply(x0, x1, x2)` as a tail call.
@@ -48,7 +76,10 @@ pub struct Vm {
     registered: RwLock<HashMap<Atom, u64>>,
     runq: Mutex<VecDeque<Box<Process>>>,
     wakeup: Condvar,
-    timers: Mutex<BinaryHeap<Reverse<(Instant, u64)>>>,
+    timers: Mutex<BinaryHeap<Reverse<(Instant, Timer)>>>,
+    /// Timers of `erlang:send_after/3` and `start_timer/3` not yet fired,
+    /// by reference number.
+    msg_timers: Mutex<HashMap<u64, MsgTimer>>,
     next_pid: AtomicU64,
     next_ref: AtomicU64,
     /// Folders searched for `NAME.mrl` / `NAME.mrlb` by autoloading.
@@ -92,6 +123,7 @@ impl Vm {
             runq: Mutex::new(VecDeque::new()),
             wakeup: Condvar::new(),
             timers: Mutex::new(BinaryHeap::new()),
+            msg_timers: Mutex::new(HashMap::new()),
             next_pid: AtomicU64::new(80),
             next_ref: AtomicU64::new(1),
             code_path: RwLock::new(Vec::new()),
@@ -176,7 +208,13 @@ impl Vm {
     /// `spawn(M, F, Args)`: the new process applies M:F to the (copied)
     /// args. Returns its pid.
     pub fn spawn_mfa(&'static self, m: Term, f: Term, args: Term) -> u64 {
+        self.spawn_mfa_opts(m, f, args, SpawnOpts::default())
+    }
+
+    /// `spawn(M, F, Args)` with links or monitors.
+    pub fn spawn_mfa_opts(&'static self, m: Term, f: Term, args: Term, opts: SpawnOpts) -> u64 {
         let mut p = self.new_process();
+        self.apply_spawn_opts(&p, opts);
         let m2 = crate::heap::copy_term(m, &mut p.heap);
         let f2 = crate::heap::copy_term(f, &mut p.heap);
         let a2 = crate::heap::copy_term(args, &mut p.heap);
@@ -191,12 +229,130 @@ impl Vm {
 
     /// `spawn(Fun)`.
     pub fn spawn_fun(&'static self, fun: Term) -> u64 {
+        self.spawn_fun_opts(fun, SpawnOpts::default())
+    }
+
+    /// `spawn(Fun)` with links or monitors.
+    pub fn spawn_fun_opts(&'static self, fun: Term, opts: SpawnOpts) -> u64 {
         let mut p = self.new_process();
+        self.apply_spawn_opts(&p, opts);
         let f2 = crate::heap::copy_term(fun, &mut p.heap);
         interp::setup_call(&mut p, self.boot.fun0.as_ptr(), &[f2]);
         let pid = p.pid;
         self.enqueue(Box::new(p));
         pid
+    }
+
+    fn apply_spawn_opts(&self, p: &Process, opts: SpawnOpts) {
+        let mut l = p.shared.links.lock().unwrap();
+        if let Some(parent) = opts.link {
+            if let Some(sh) = self.shared_of(parent) {
+                sh.links.lock().unwrap().links.push(p.pid);
+                l.links.push(parent);
+            }
+        }
+        if let Some((r, w)) = opts.monitor {
+            l.monitors.push((r, w, None));
+        }
+    }
+
+    fn shared_of(&self, pid: u64) -> Option<Arc<Shared>> {
+        self.procs.read().unwrap().get(&pid).cloned()
+    }
+
+    /// Link process `me` (the caller) to `other`. False if `other` does not
+    /// exist (or has ended).
+    pub fn link(&self, me: &Process, other: u64) -> bool {
+        if other == me.pid {
+            return true;
+        }
+        let Some(sh) = self.shared_of(other) else { return false };
+        let mut ol = sh.links.lock().unwrap();
+        if ol.dead {
+            return false;
+        }
+        if !ol.links.contains(&me.pid) {
+            ol.links.push(me.pid);
+        }
+        drop(ol);
+        let mut ml = me.shared.links.lock().unwrap();
+        if !ml.links.contains(&other) {
+            ml.links.push(other);
+        }
+        true
+    }
+
+    /// Remove the link between `me` and `other`, if any.
+    pub fn unlink(&self, me: &Process, other: u64) {
+        me.shared.links.lock().unwrap().links.retain(|&l| l != other);
+        if let Some(sh) = self.shared_of(other) {
+            sh.links.lock().unwrap().links.retain(|&l| l != me.pid);
+        }
+    }
+
+    /// Monitor `target` from `watcher` with reference number `r` (`name`:
+    /// monitored by that registered name). False if `target` does not
+    /// exist (the caller then sends `noproc`).
+    pub fn monitor(&self, watcher: u64, target: u64, r: u64, name: Option<Atom>) -> bool {
+        let Some(sh) = self.shared_of(target) else { return false };
+        let mut l = sh.links.lock().unwrap();
+        if l.dead {
+            return false;
+        }
+        l.monitors.push((r, watcher, name));
+        true
+    }
+
+    /// Remove monitor `r` from `target`; true if it was still there.
+    pub fn demonitor(&self, target: u64, r: u64) -> bool {
+        let Some(sh) = self.shared_of(target) else { return false };
+        let mut l = sh.links.lock().unwrap();
+        let n = l.monitors.len();
+        l.monitors.retain(|m| m.0 != r);
+        l.monitors.len() != n
+    }
+
+    /// Send an exit signal with `reason` from `from` to process `to` (see
+    /// `Process::take_inbox` for what the receiver does with it).
+    pub fn send_exit(&self, from: u64, to: u64, reason: Term, link: bool) {
+        if let Some(sh) = self.shared_of(to) {
+            let (term, frag) = copy_to_fragment(reason);
+            if let Some(p) = sh.deliver(Message { term, frag, kind: MsgKind::Exit { from, link } }) {
+                self.enqueue(p);
+            }
+        }
+    }
+
+    /// Deliver `msg` (already copied out of any process) to `to`.
+    pub fn deliver(&self, to: u64, msg: Message) {
+        if let Some(sh) = self.shared_of(to) {
+            if let Some(p) = sh.deliver(msg) {
+                self.enqueue(p);
+            }
+        }
+    }
+
+    /// `erlang:send_after/3` and `start_timer/3`: deliver `msg` to `dest`
+    /// in `ms` milliseconds; `r` is the timer's reference number.
+    pub fn start_msg_timer(&self, r: u64, ms: u64, dest: Result<u64, Atom>, msg: Term) {
+        let due = Instant::now() + std::time::Duration::from_millis(ms);
+        let (term, frag) = copy_to_fragment(msg);
+        self.msg_timers.lock().unwrap().insert(r, MsgTimer { due, dest, msg: Message::msg(term, frag) });
+        self.timers.lock().unwrap().push(Reverse((due, Timer::Send(r))));
+        self.wakeup.notify_one();
+    }
+
+    /// `erlang:cancel_timer/1`: the milliseconds that were left, if the
+    /// timer had not fired.
+    pub fn cancel_msg_timer(&self, r: u64) -> Option<u64> {
+        let t = self.msg_timers.lock().unwrap().remove(&r)?;
+        Some(t.due.saturating_duration_since(Instant::now()).as_millis() as u64)
+    }
+
+    /// `erlang:read_timer/1`.
+    pub fn read_msg_timer(&self, r: u64) -> Option<u64> {
+        let t = self.msg_timers.lock().unwrap();
+        t.get(&r).map(|t| t.due.saturating_duration_since(Instant::now()).as_millis() as u64)
     }
 
     pub fn enqueue(&self, p: Box<Process>) {
@@ -239,7 +395,7 @@ impl Vm {
         let target = self.procs.read().unwrap().get(&pid).cloned();
         if let Some(sh) = target {
             let (term, frag) = copy_to_fragment(msg);
-            if let Some(p) = sh.deliver(Message { term, frag }) {
+            if let Some(p) = sh.deliver(Message::msg(term, frag)) {
                 self.enqueue(p);
             }
         }
@@ -271,7 +427,14 @@ impl Vm {
                 continue;
             };
             p.shared.status.store(RUNNING, Ordering::Release);
-            let outcome = interp::run(&mut p, &mut x, interp::REDUCTIONS);
+            // An exit signal that kills the process acts before it runs on.
+            if p.shared.exit_signal.load(Ordering::Acquire) {
+                p.take_inbox();
+            }
+            let outcome = match p.pending_exit.take() {
+                Some(reason) => Outcome::Crash { class: Class::Exit, reason, trace: Term::NIL },
+                None => interp::run(&mut p, &mut x, interp::REDUCTIONS),
+            };
             match outcome {
                 Outcome::Yield => self.enqueue(p),
                 Outcome::Wait => self.park(p),
@@ -280,13 +443,22 @@ impl Vm {
                     if pid == main && self.capture.load(Ordering::Relaxed) {
                         *self.last_exit.lock().unwrap() = Some((format!("{:?}", x[0]), p.memory_bytes()));
                     }
-                    self.exit_process(p);
+                    self.exit_process(p, Term::atom(atom::NORMAL));
                     if pid == main {
                         return MainExit::Normal;
                     }
                 }
                 Outcome::Crash { class, reason, trace } => {
                     let pid = p.pid;
+                    // The exit reason links and monitors see.
+                    let exit_reason = match class {
+                        Class::Exit => reason,
+                        Class::Error => p.heap.tuple(&[reason, trace]),
+                        Class::Throw => {
+                            let r = p.heap.tuple(&[Term::atom(atom::NOCATCH), reason]);
+                            p.heap.tuple(&[r, trace])
+                        }
+                    };
                     if pid == main {
                         // Keep the process's heap alive while the caller
                         // prints the reason.
@@ -295,13 +467,13 @@ impl Vm {
                         let r = MainExit::Crash { class, reason: reason.0, trace: trace.0 };
                         std::mem::forget(reason.1);
                         std::mem::forget(trace.1);
-                        self.exit_process(p);
+                        self.exit_process(p, exit_reason);
                         return r;
                     }
                     if class != Class::Exit {
                         crate::bif::erlang::print_error_report(pid, class, reason, trace);
                     }
-                    self.exit_process(p);
+                    self.exit_process(p, exit_reason);
                 }
                 Outcome::Halt(n) => return MainExit::Halt(n),
             }
@@ -315,7 +487,7 @@ impl Vm {
         *sh.parked.lock().unwrap() = Some(p);
         sh.status.store(WAITING, Ordering::Release);
         if let Some(t) = timer {
-            self.timers.lock().unwrap().push(Reverse((t, pid)));
+            self.timers.lock().unwrap().push(Reverse((t, Timer::Wake(pid))));
         }
         // A message may have arrived between the last look and parking.
         if !sh.inbox.lock().unwrap().is_empty() {
@@ -335,7 +507,21 @@ impl Vm {
                     _ => None,
                 }
             };
-            let Some(pid) = due else { break };
+            let pid = match due {
+                None => break,
+                Some(Timer::Wake(pid)) => pid,
+                Some(Timer::Send(r)) => {
+                    let Some(t) = self.msg_timers.lock().unwrap().remove(&r) else { continue };
+                    let to = match t.dest {
+                        Ok(pid) => Some(pid),
+                        Err(name) => self.whereis(name),
+                    };
+                    if let Some(to) = to {
+                        self.deliver(to, t.msg);
+                    }
+                    continue;
+                }
+            };
             let sh = self.procs.read().unwrap().get(&pid).cloned();
             if let Some(sh) = sh {
                 if let Some(mut p) = sh.wake() {
@@ -349,10 +535,41 @@ impl Vm {
         }
     }
 
-    fn exit_process(&self, p: Box<Process>) {
+    /// Remove an ended process, then send its exit signal (`reason`) to
+    /// the processes linked to it and `'DOWN'` messages to its monitors.
+    fn exit_process(&self, mut p: Box<Process>, reason: Term) {
         p.shared.status.store(EXITED, Ordering::Release);
+        let (links, monitors) = {
+            let mut l = p.shared.links.lock().unwrap();
+            l.dead = true;
+            (std::mem::take(&mut l.links), std::mem::take(&mut l.monitors))
+        };
         self.procs.write().unwrap().remove(&p.pid);
         self.registered.write().unwrap().retain(|_, v| *v != p.pid);
+        for l in links {
+            let Some(sh) = self.shared_of(l) else { continue };
+            let linked = {
+                let mut ll = sh.links.lock().unwrap();
+                let n = ll.links.len();
+                ll.links.retain(|&x| x != p.pid);
+                ll.links.len() != n
+            };
+            if linked {
+                self.send_exit(p.pid, l, reason, true);
+            }
+        }
+        for (r, watcher, name) in monitors {
+            let item = match name {
+                Some(n) => p.heap.tuple(&[Term::atom(n), Term::atom(atom::intern("nonode@nohost"))]),
+                None => Term::pid(p.pid),
+            };
+            let down = down_message(&mut p.heap, r, item, reason);
+            let (term, frag) = copy_to_fragment(down);
+            self.deliver(watcher, Message::msg(term, frag));
+        }
+        for (r, target) in std::mem::take(&mut p.monitoring) {
+            self.demonitor(target, r);
+        }
     }
 
     /// Spawn `M:main/1` with the args as strings (or `main/0` when `args` is
@@ -370,6 +587,12 @@ impl Vm {
         let pid = self.spawn_mfa(Term::atom(module), Term::atom(atom::intern("main")), argl);
         self.run_until_exit(pid)
     }
+}
+
+/// `{'DOWN', Ref, process, Item, Reason}`.
+pub fn down_message(heap: &mut crate::heap::Heap, r: u64, item: Term, reason: Term) -> Term {
+    let rt = heap.reference(r);
+    heap.tuple(&[Term::atom(atom::intern("DOWN")), rt, Term::atom(atom::intern("process")), item, reason])
 }
 
 /// The embedded standard library: (module name, compiled file bytes).

@@ -820,7 +820,7 @@ impl Gen<'_> {
         if t.after.is_empty() {
             return self.try_core(&t.body, &t.of, &t.catches, tail);
         }
-        let y2 = self.ytemp();
+        let y2 = self.open_tag();
         let h2 = self.new_label();
         let join = self.new_label();
         self.emit(Instr::Try { y: y2, handler: h2 });
@@ -860,9 +860,10 @@ impl Gen<'_> {
             self.emit(Instr::Move { src: Src::Y(*y), dst: Dst::X(i as u16) });
         }
         self.emit(Instr::Raise);
-        for y in saved.into_iter().chain([ys, y2]) {
+        for y in saved.into_iter().chain([ys]) {
             self.free_ytemp(y);
         }
+        self.close_tag();
         if tail {
             None
         } else {
@@ -874,7 +875,7 @@ impl Gen<'_> {
     }
 
     fn try_core(&mut self, body: &[Expr], of: &[Clause], catches: &[ast::CatchClause], tail: bool) -> Option<Src> {
-        let y = self.ytemp();
+        let y = self.open_tag();
         let h = self.new_label();
         let join = self.new_label();
         self.emit(Instr::Try { y, handler: h });
@@ -922,7 +923,7 @@ impl Gen<'_> {
             })
             .collect();
         self.match_rows(&[Src::X(0), Src::X(1)], rows, raise, &arms, mode);
-        self.free_ytemp(y);
+        self.close_tag();
         if tail {
             None
         } else {
@@ -933,7 +934,7 @@ impl Gen<'_> {
 
     fn catch_expr(&mut self, e: &Expr) -> Src {
         debug_assert!(self.f.in_frame && self.f.depth == 0, "catch starts with an empty x stack in a frame");
-        let y = self.ytemp();
+        let y = self.open_tag();
         let h = self.new_label();
         self.emit(Instr::Catch { y, handler: h });
         self.f.depth = 0;
@@ -944,7 +945,7 @@ impl Gen<'_> {
         self.f.depth = 0;
         self.place(h);
         self.emit(Instr::CatchEnd { y });
-        self.free_ytemp(y);
+        self.close_tag();
         self.f.depth = 1;
         Src::X(0)
     }

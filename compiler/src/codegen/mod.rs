@@ -258,6 +258,10 @@ struct FnState {
     start: usize,
     /// The x depth after the leaf of an inline match (`P = E`).
     inline_depth: u16,
+    /// How many `try`/`catch` are open around the code being generated,
+    /// and the most at once (see `Gen::open_tag`).
+    try_depth: u16,
+    max_try_depth: u16,
 }
 
 pub(crate) struct Gen<'s> {
@@ -295,6 +299,9 @@ pub(crate) struct Gen<'s> {
 }
 
 const PATCH: u16 = u16::MAX;
+/// Marks a catch-tag operand before the function's end gives it its slot:
+/// `TAG_SLOT | level` (see `Gen::open_tag`).
+pub(crate) const TAG_SLOT: u16 = 0x8000;
 
 impl<'s> Gen<'s> {
     fn new(file_name: &str, source: Option<&'s str>) -> Gen<'s> {
@@ -536,10 +543,22 @@ impl<'s> Gen<'s> {
                 self.emit(i);
             }
         }
-        // Every frame of the function has the same size.
-        let n = self.f.next_y;
+        // Every frame of the function has the same size: the y slots of
+        // variables and temporaries, then one catch-tag slot per level of
+        // try/catch nesting, the innermost level lowest (see `Gen::open_tag`).
+        let base = self.f.next_y;
+        let tags = self.f.max_try_depth;
+        let n = base + tags;
         for i in &mut self.code[self.f.start..] {
             match i {
+                Instr::Try { y, .. }
+                | Instr::TryEnd { y }
+                | Instr::TryCase { y }
+                | Instr::Catch { y, .. }
+                | Instr::CatchEnd { y } => {
+                    debug_assert!(*y & TAG_SLOT != 0 && (*y & !TAG_SLOT) < tags);
+                    *y = base + (tags - 1 - (*y & !TAG_SLOT));
+                }
                 Instr::Allocate { stack, .. } | Instr::Deallocate { stack } => *stack = n,
                 Instr::CallLast { dealloc, .. }
                 | Instr::CallExtLast { dealloc, .. }

@@ -669,7 +669,12 @@ impl Gen<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn match_bins(&mut self, occ: Src, rest: &[Src], rows: Vec<Row>, _next: Label, fail: Label, arms: &[Arm], mode: ArmMode) {
+    fn match_bins(&mut self, occ: Src, rest: &[Src], rows: Vec<Row>, next: Label, fail: Label, arms: &[Arm], mode: ArmMode) {
+        // A value that is no bitstring belongs to the next family; one that
+        // is but matches no row fails the whole match.
+        if next != fail {
+            self.emit(Instr::Test { test: TypeTest::Bitstring, src: occ, fail: next });
+        }
         let depth0 = self.f.depth;
         let n = rows.len();
         for (i, mut r) in rows.into_iter().enumerate() {
@@ -699,7 +704,9 @@ impl Gen<'_> {
                     takes_rest = true;
                 }
                 let mut value = std::mem::replace(&mut s.value, Pt::Any);
-                if let Pt::Any = value {
+                // Only integer and binary segments can be skipped unread: a
+                // float or utf segment matches only if it decodes.
+                if matches!(value, Pt::Any) && matches!(s.kind, SegKind::Integer | SegKind::Binary) {
                     self.emit(Instr::BsSkip { ctx, size: size_or_rest(&s, size), unit: s.unit, fail: nextr });
                     continue;
                 }
@@ -841,6 +848,24 @@ impl Gen<'_> {
 
     pub(crate) fn free_ytemp(&mut self, y: u16) {
         self.f.free_y.push(y);
+    }
+
+    /// The y slot of the catch tag of a `try` or `catch` opened here. An
+    /// exception goes to the first catch tag found scanning the stack from
+    /// its top, where y0 is (as BEAM's `next_catch` does), so of the tags of
+    /// one frame the innermost must have the lowest slot. Tags therefore get
+    /// one slot per nesting level, above every other slot, the deepest level
+    /// lowest; the operand is `TAG_SLOT | level` until the function's end
+    /// knows the frame size and patches it. Pair with `close_tag`.
+    pub(crate) fn open_tag(&mut self) -> u16 {
+        let level = self.f.try_depth;
+        self.f.try_depth += 1;
+        self.f.max_try_depth = self.f.max_try_depth.max(self.f.try_depth);
+        super::TAG_SLOT | level
+    }
+
+    pub(crate) fn close_tag(&mut self) {
+        self.f.try_depth -= 1;
     }
 
     /// The code of a chosen clause.

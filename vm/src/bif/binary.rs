@@ -26,6 +26,38 @@ pub const BIFS: &[BifDef] = &[
     bif("erlang", "binary_part", 3, |p, a| binary_part(p, a[0], a[1], a[2])),
     bif("binary", "part", 3, |p, a| binary_part(p, a[0], a[1], a[2])),
     bif("erlang", "list_to_bitstring", 1, |p, a| {
+        let mut b = Bits { bytes: Vec::new(), len: 0 };
+        if a[0].is_list() && bitstring_list(a[0], &mut b) {
+            p.reductions += b.bytes.len() as u64 / 64;
+            Ok(p.heap.bitstring(&b.bytes, b.len))
+        } else {
+            Err(Exc::badarg())
+        }
+    }),
+    bif("erlang", "bitstring_to_list", 1, |p, a| {
+        let (Some(b), Some(bits)) = (a[0].binary_bytes(), a[0].bit_size()) else { return Err(Exc::badarg()) };
+        let whole = (bits / 8) as usize;
+        let mut v: Vec<Term> = b[..whole].iter().map(|&c| Term::small(c as i64)).collect();
+        let tail = if bits % 8 != 0 { p.heap.bitstring(&b[whole..], bits % 8) } else { Term::NIL };
+        if tail != Term::NIL {
+            v.push(tail);
+        }
+        Ok(p.heap.list(&v))
+    }),
+    bif("erlang", "binary_to_list", 3, |p, a| {
+        let (Some(b), Some(s), Some(e)) = (bytes_of(a[0]), a[1].as_small(), a[2].as_small()) else { return Err(Exc::badarg()) };
+        if s < 1 || e < s || e as usize > b.len() {
+            return Err(Exc::badarg());
+        }
+        Ok(p.heap.bytes_list(&b[s as usize - 1..e as usize]))
+    }),
+    bif("binary", "bin_to_list", 1, |p, a| bytes_of(a[0]).map(|b| p.heap.bytes_list(b)).ok_or_else(Exc::badarg)),
+    bif("binary", "bin_to_list", 2, |p, a| match a[1].tuple_elements() {
+        Some([s, l]) => bin_to_list(p, a[0], *s, *l),
+        _ => Err(Exc::badarg()),
+    }),
+    bif("binary", "bin_to_list", 3, |p, a| bin_to_list(p, a[0], a[1], a[2])),
+    bif("binary", "list_to_bin", 1, |p, a| {
         let mut out = Vec::new();
         if a[0].is_list() && crate::bif::erlang::iolist_bytes(a[0], &mut out) {
             Ok(p.heap.binary(&out))
@@ -33,10 +65,32 @@ pub const BIFS: &[BifDef] = &[
             Err(Exc::badarg())
         }
     }),
-    bif("erlang", "bitstring_to_list", 1, |p, a| match a[0].binary_bytes() {
-        Some(b) if a[0].is_binary() => Ok(p.heap.bytes_list(b)),
+    bif("binary", "at", 2, |_, a| match (bytes_of(a[0]), a[1].as_small()) {
+        (Some(b), Some(i)) if i >= 0 && (i as usize) < b.len() => Ok(Term::small(b[i as usize] as i64)),
         _ => Err(Exc::badarg()),
     }),
+    bif("binary", "part", 2, |p, a| match a[1].tuple_elements() {
+        Some([s, l]) => binary_part(p, a[0], *s, *l),
+        _ => Err(Exc::badarg()),
+    }),
+    bif("erlang", "binary_part", 2, |p, a| match a[1].tuple_elements() {
+        Some([s, l]) => binary_part(p, a[0], *s, *l),
+        _ => Err(Exc::badarg()),
+    }),
+    bif("binary", "split", 2, |p, a| split(p, a[0], a[1], Term::NIL)),
+    bif("binary", "split", 3, |p, a| split(p, a[0], a[1], a[2])),
+    bif("binary", "match", 2, |p, a| match_bif(p, a[0], a[1], Term::NIL, false)),
+    bif("binary", "match", 3, |p, a| match_bif(p, a[0], a[1], a[2], false)),
+    bif("binary", "matches", 2, |p, a| match_bif(p, a[0], a[1], Term::NIL, true)),
+    bif("binary", "matches", 3, |p, a| match_bif(p, a[0], a[1], a[2], true)),
+    bif("binary", "replace", 3, |p, a| replace(p, a[0], a[1], a[2], Term::NIL)),
+    bif("binary", "replace", 4, |p, a| replace(p, a[0], a[1], a[2], a[3])),
+    bif("binary", "decode_unsigned", 1, |p, a| decode_unsigned(p, a[0], Term::atom(crate::atom::intern("big")))),
+    bif("binary", "decode_unsigned", 2, |p, a| decode_unsigned(p, a[0], a[1])),
+    bif("binary", "encode_unsigned", 1, |p, a| encode_unsigned(p, a[0], Term::atom(crate::atom::intern("big")))),
+    bif("binary", "encode_unsigned", 2, |p, a| encode_unsigned(p, a[0], a[1])),
+    bif("binary", "longest_common_prefix", 1, |_, a| common_affix(a[0], false)),
+    bif("binary", "longest_common_suffix", 1, |_, a| common_affix(a[0], true)),
     bif("binary", "first", 1, |_, a| match a[0].binary_bytes() {
         Some(b) if a[0].is_binary() && !b.is_empty() => Ok(Term::small(b[0] as i64)),
         _ => Err(Exc::badarg()),
@@ -53,6 +107,251 @@ pub const BIFS: &[BifDef] = &[
         _ => Err(Exc::badarg()),
     }),
 ];
+
+/// The bytes of a binary (not a bitstring with a partial byte).
+fn bytes_of(t: Term) -> Option<&'static [u8]> {
+    if t.is_binary() {
+        t.binary_bytes()
+    } else {
+        None
+    }
+}
+
+/// The elements of a bitstring list (`list_to_bitstring/1`): bytes,
+/// bitstrings and such lists, a bitstring allowed as a tail. Iterative.
+fn bitstring_list(t: Term, out: &mut Bits) -> bool {
+    let mut stack = vec![t];
+    while let Some(t) = stack.pop() {
+        if t == Term::NIL {
+            continue;
+        }
+        if let (Some(b), Some(n)) = (t.binary_bytes(), t.bit_size()) {
+            out.push(b, n);
+            continue;
+        }
+        let Some((h, tl)) = t.cons_parts() else { return false };
+        stack.push(tl);
+        match h.as_small() {
+            Some(c) if (0..=255).contains(&c) => out.push(&[c as u8], 8),
+            Some(_) => return false,
+            None if h.is_bitstring() || h.is_list() => stack.push(h),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// `binary:bin_to_list(B, Pos, Len)` (a negative `Len` counts back).
+fn bin_to_list(p: &mut Process, b: Term, s: Term, l: Term) -> BifResult {
+    let (Some(bytes), Some(s), Some(l)) = (bytes_of(b), s.as_small(), l.as_small()) else { return Err(Exc::badarg()) };
+    let (start, end) = if l >= 0 { (s, s + l) } else { (s + l, s) };
+    if start < 0 || end as usize > bytes.len() {
+        return Err(Exc::badarg());
+    }
+    Ok(p.heap.bytes_list(&bytes[start as usize..end as usize]))
+}
+
+/// The patterns of `binary:split/match/replace`: one non-empty binary or
+/// a non-empty list of them.
+fn patterns(t: Term) -> Option<Vec<&'static [u8]>> {
+    let pats: Vec<&'static [u8]> = if t.is_binary() {
+        vec![t.binary_bytes()?]
+    } else {
+        let v = t.list_to_vec()?;
+        v.iter().map(|e| bytes_of(*e)).collect::<Option<Vec<_>>>()?
+    };
+    if pats.is_empty() || pats.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    Some(pats)
+}
+
+/// Options shared by `split`, `match(es)` and `replace`.
+#[derive(Default)]
+struct SearchOpts {
+    global: bool,
+    trim: bool,
+    trim_all: bool,
+    /// `{scope, {Start, Length}}` as a byte range.
+    scope: Option<(usize, usize)>,
+    /// `{insert_replaced, Positions}` of `replace`.
+    insert: Vec<usize>,
+}
+
+fn search_opts(t: Term, len: usize, replace: bool) -> Option<SearchOpts> {
+    let mut o = SearchOpts::default();
+    let mut it = t.iter_list();
+    for e in it.by_ref() {
+        if let Some(a) = e.as_atom() {
+            match a.name() {
+                "global" => o.global = true,
+                "trim" => o.trim = true,
+                "trim_all" => o.trim_all = true,
+                _ => return None,
+            }
+            continue;
+        }
+        match e.tuple_elements()? {
+            [k, v] if k.as_atom().map(|a| a.name()) == Some("scope") => {
+                let [s, l] = v.tuple_elements()? else { return None };
+                let (s, l) = (s.as_small()?, l.as_small()?);
+                let (a, b) = if l >= 0 { (s, s + l) } else { (s + l, s) };
+                if a < 0 || b as usize > len {
+                    return None;
+                }
+                o.scope = Some((a as usize, b as usize));
+            }
+            [k, v] if replace && k.as_atom().map(|a| a.name()) == Some("insert_replaced") => {
+                if let Some(i) = v.as_small() {
+                    o.insert.push(usize::try_from(i).ok()?);
+                } else {
+                    for i in v.list_to_vec()? {
+                        o.insert.push(usize::try_from(i.as_small()?).ok()?);
+                    }
+                }
+            }
+            _ => return None,
+        }
+    }
+    if !it.tail().is_nil() {
+        return None;
+    }
+    Some(o)
+}
+
+/// The matches of `pats` in `hay[range]`, leftmost first, each the longest
+/// pattern matching there, not overlapping; only the first unless `global`.
+fn find_all(hay: &[u8], pats: &[&[u8]], range: (usize, usize), global: bool) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = range.0;
+    while i < range.1 {
+        let best = pats.iter().filter(|p| i + p.len() <= range.1 && hay[i..i + p.len()] == ***p).map(|p| p.len()).max();
+        match best {
+            Some(l) => {
+                out.push((i, l));
+                if !global {
+                    break;
+                }
+                i += l;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+fn split(p: &mut Process, b: Term, pat: Term, opts: Term) -> BifResult {
+    let (Some(hay), Some(pats)) = (bytes_of(b), patterns(pat)) else { return Err(Exc::badarg()) };
+    let o = search_opts(opts, hay.len(), false).ok_or_else(Exc::badarg)?;
+    let found = find_all(hay, &pats, o.scope.unwrap_or((0, hay.len())), o.global);
+    p.reductions += hay.len() as u64 / 64;
+    let mut parts: Vec<&[u8]> = Vec::new();
+    let mut at = 0;
+    for (i, l) in found {
+        parts.push(&hay[at..i]);
+        at = i + l;
+    }
+    parts.push(&hay[at..]);
+    if o.trim || o.trim_all {
+        while parts.last().is_some_and(|x| x.is_empty()) {
+            parts.pop();
+        }
+    }
+    if o.trim_all {
+        parts.retain(|x| !x.is_empty());
+    }
+    let terms: Vec<Term> = parts.iter().map(|x| p.heap.binary(x)).collect();
+    Ok(p.heap.list(&terms))
+}
+
+fn match_bif(p: &mut Process, b: Term, pat: Term, opts: Term, all: bool) -> BifResult {
+    let (Some(hay), Some(pats)) = (bytes_of(b), patterns(pat)) else { return Err(Exc::badarg()) };
+    let o = search_opts(opts, hay.len(), false).ok_or_else(Exc::badarg)?;
+    if o.global || o.trim || o.trim_all {
+        return Err(Exc::badarg());
+    }
+    let found = find_all(hay, &pats, o.scope.unwrap_or((0, hay.len())), all);
+    p.reductions += hay.len() as u64 / 64;
+    let ts: Vec<Term> = found.iter().map(|&(i, l)| p.heap.tuple(&[Term::small(i as i64), Term::small(l as i64)])).collect();
+    if all {
+        Ok(p.heap.list(&ts))
+    } else {
+        Ok(ts.first().copied().unwrap_or(Term::atom(crate::atom::intern("nomatch"))))
+    }
+}
+
+fn replace(p: &mut Process, b: Term, pat: Term, with: Term, opts: Term) -> BifResult {
+    let (Some(hay), Some(pats), Some(rep)) = (bytes_of(b), patterns(pat), bytes_of(with)) else { return Err(Exc::badarg()) };
+    let o = search_opts(opts, hay.len(), true).ok_or_else(Exc::badarg)?;
+    if o.trim || o.trim_all || o.insert.iter().any(|&i| i > rep.len()) {
+        return Err(Exc::badarg());
+    }
+    let found = find_all(hay, &pats, o.scope.unwrap_or((0, hay.len())), o.global);
+    p.reductions += hay.len() as u64 / 64;
+    let mut out = Vec::with_capacity(hay.len());
+    let mut at = 0;
+    for (i, l) in found {
+        out.extend_from_slice(&hay[at..i]);
+        // The replacement with the matched part inserted at each position.
+        let mut ins = o.insert.clone();
+        ins.sort_unstable();
+        let mut from = 0;
+        for pos in ins {
+            out.extend_from_slice(&rep[from..pos]);
+            out.extend_from_slice(&hay[i..i + l]);
+            from = pos;
+        }
+        out.extend_from_slice(&rep[from..]);
+        at = i + l;
+    }
+    out.extend_from_slice(&hay[at..]);
+    Ok(p.heap.binary(&out))
+}
+
+fn little_endian(t: Term) -> Option<bool> {
+    match t.as_atom()?.name() {
+        "big" => Some(false),
+        "little" => Some(true),
+        _ => None,
+    }
+}
+
+fn decode_unsigned(p: &mut Process, b: Term, e: Term) -> BifResult {
+    let (Some(bytes), Some(little)) = (bytes_of(b), little_endian(e)) else { return Err(Exc::badarg()) };
+    let v = if little { BigInt::from_bytes_le(Sign::Plus, bytes) } else { BigInt::from_bytes_be(Sign::Plus, bytes) };
+    Ok(p.heap.bigint(&v))
+}
+
+fn encode_unsigned(p: &mut Process, i: Term, e: Term) -> BifResult {
+    let (Some(v), Some(little)) = (i.to_bigint(), little_endian(e)) else { return Err(Exc::badarg()) };
+    if v.sign() == Sign::Minus {
+        return Err(Exc::badarg());
+    }
+    let (_, mut bytes) = v.to_bytes_be();
+    if little {
+        bytes.reverse();
+    }
+    Ok(p.heap.binary(&bytes))
+}
+
+/// `binary:longest_common_prefix/1` and `_suffix/1`.
+fn common_affix(l: Term, suffix: bool) -> BifResult {
+    let v = l.list_to_vec().ok_or_else(Exc::badarg)?;
+    let bins: Vec<&[u8]> = v.iter().map(|t| bytes_of(*t)).collect::<Option<_>>().ok_or_else(Exc::badarg)?;
+    if bins.is_empty() {
+        return Err(Exc::badarg());
+    }
+    let mut n = bins.iter().map(|b| b.len()).min().unwrap_or(0);
+    for b in &bins[1..] {
+        let k = if suffix {
+            bins[0].iter().rev().zip(b.iter().rev()).take_while(|(x, y)| x == y).count()
+        } else {
+            bins[0].iter().zip(b.iter()).take_while(|(x, y)| x == y).count()
+        };
+        n = n.min(k);
+    }
+    Ok(Term::small(n as i64))
+}
 
 fn binary_part(p: &mut Process, b: Term, s: Term, l: Term) -> BifResult {
     let (Some(bytes), Some(s), Some(l)) = (b.binary_bytes(), s.as_small(), l.as_small()) else { return Err(Exc::badarg()) };
@@ -147,6 +446,8 @@ pub fn create(p: &mut Process, segs: &[Seg], vals: &[(Term, Option<Term>)]) -> B
                     (64, true) => f.to_le_bytes().to_vec(),
                     (32, false) => (f as f32).to_be_bytes().to_vec(),
                     (32, true) => (f as f32).to_le_bytes().to_vec(),
+                    (16, false) => f64_to_f16_bits(f).to_be_bytes().to_vec(),
+                    (16, true) => f64_to_f16_bits(f).to_le_bytes().to_vec(),
                     _ => return Err(Exc::badarg()),
                 };
                 b.push(&bytes, n);
@@ -192,6 +493,54 @@ pub fn create(p: &mut Process, segs: &[Seg], vals: &[(Term, Option<Term>)]) -> B
     }
     p.reductions += b.bytes.len() as u64 / 64;
     Ok(p.heap.bitstring(&b.bytes, b.len))
+}
+
+/// IEEE 754 half precision bits of `f`, rounded to nearest, ties to even
+/// (too large a value gives infinity, as in OTP).
+fn f64_to_f16_bits(f: f64) -> u16 {
+    let b = f.to_bits();
+    let sign = ((b >> 48) & 0x8000) as u16;
+    let exp = ((b >> 52) & 0x7FF) as i32;
+    let man = b & 0xF_FFFF_FFFF_FFFF;
+    if exp == 0x7FF {
+        return sign | 0x7C00 | if man != 0 { 0x200 } else { 0 };
+    }
+    let round = |v: u64, shift: u32| -> u64 {
+        let r = v >> shift;
+        let rem = v & ((1u64 << shift) - 1);
+        let half = 1u64 << (shift - 1);
+        if rem > half || (rem == half && r & 1 == 1) {
+            r + 1
+        } else {
+            r
+        }
+    };
+    let e = exp - 1023 + 15;
+    if e >= 0x1F {
+        return sign | 0x7C00;
+    }
+    if e <= 0 {
+        // A subnormal half (units of 2^-24), or zero.
+        if exp == 0 || e < -10 {
+            return sign;
+        }
+        return sign | round(man | (1u64 << 52), (43 - e) as u32) as u16;
+    }
+    // A carry out of the mantissa moves to the next exponent (or infinity).
+    sign | round(((e as u64) << 52) | man, 42) as u16
+}
+
+/// The value of IEEE 754 half precision bits.
+fn f16_bits_to_f64(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let e = ((h >> 10) & 0x1F) as i32;
+    let m = (h & 0x3FF) as f64;
+    match e {
+        0 => sign * m * 2f64.powi(-24),
+        0x1F if m == 0.0 => sign * f64::INFINITY,
+        0x1F => f64::NAN,
+        _ => sign * (1.0 + m / 1024.0) * 2f64.powi(e - 15),
+    }
 }
 
 /// `n` bits of `src` from bit `pos`, MSB-aligned.
@@ -271,6 +620,8 @@ pub fn get(p: &mut Process, ctx: Term, kind: SegKind, size: Option<Term>, unit: 
                 (64, true) => f64::from_le_bytes(bits[..8].try_into().ok()?),
                 (32, false) => f32::from_be_bytes(bits[..4].try_into().ok()?) as f64,
                 (32, true) => f32::from_le_bytes(bits[..4].try_into().ok()?) as f64,
+                (16, false) => f16_bits_to_f64(u16::from_be_bytes(bits[..2].try_into().ok()?)),
+                (16, true) => f16_bits_to_f64(u16::from_le_bytes(bits[..2].try_into().ok()?)),
                 _ => return None,
             };
             if !f.is_finite() {

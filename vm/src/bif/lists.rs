@@ -9,7 +9,7 @@ pub const BIFS: &[BifDef] = &[
     bif("erlang", "++", 2, |p, a| append(p, a[0], a[1])),
     bif("erlang", "--", 2, |p, a| subtract(p, a[0], a[1])),
     bif("lists", "reverse", 2, |p, a| reverse(p, a[0], a[1])),
-    bif("lists", "reverse", 1, |p, a| reverse(p, a[0], Term::NIL)),
+    bif("lists", "reverse", 1, |p, a| reverse1(p, a[0])),
     bif("lists", "member", 2, |p, a| {
         let mut n = 0u64;
         let mut it = a[1].iter_list();
@@ -55,6 +55,20 @@ pub fn subtract(p: &mut Process, a: Term, b: Term) -> BifResult {
         }
     }
     Ok(p.heap.list(&v))
+}
+
+/// `lists:reverse(L)`: Erlang code in OTP (`[]`, `[_]`, `[A, B]` and
+/// `[A, B | L] -> reverse(L, [B, A])`), so an argument none of those clauses
+/// match raises `function_clause`, and a longer improper list `badarg`.
+pub fn reverse1(p: &mut Process, l: Term) -> BifResult {
+    let clause = match l.cons_parts() {
+        Some((_, t)) => t == Term::NIL || t.cons_parts().is_some(),
+        None => l == Term::NIL,
+    };
+    if !clause {
+        return Err(Exc::error(Term::atom(crate::atom::FUNCTION_CLAUSE)));
+    }
+    reverse(p, l, Term::NIL)
 }
 
 /// `lists:reverse(L, Tail)`

@@ -18,6 +18,8 @@ pub mod erlang;
 pub mod io;
 pub mod lists;
 pub mod maps;
+pub mod procs;
+pub mod unicode;
 
 /// A native function.
 pub type BifFn = fn(&mut Process, &[Term]) -> BifResult;
@@ -38,4 +40,4 @@ pub const fn bif(module: &'static str, function: &'static str, arity: u8, fun: B
 }
 
 /// Every registration table.
-pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS, maps::BIFS, binary::BIFS, io::BIFS];
+pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS, maps::BIFS, binary::BIFS, io::BIFS, procs::BIFS, unicode::BIFS];

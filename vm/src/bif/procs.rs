@@ -1,0 +1,270 @@
+//! BIFs: links, monitors, exit signals and message timers — `link/1`,
+//! `unlink/1`, `spawn_link`, `spawn_monitor`, `monitor/2`, `demonitor/1,2`,
+//! `exit/2`, `process_flag(trap_exit, _)`, `erlang:send_after/3`,
+//! `start_timer/3`, `cancel_timer/1`, `read_timer/1` — and the fun BIFs
+//! `fun_info/2` and `make_fun/3` (`fun M:F/A` with variable parts).
+//!
+//! The rules are Erlang's (the `erlang` manual page, "Processes" in the
+//! reference manual); `Process::take_inbox` applies those of the receiving
+//! side, `Vm::exit_process` sends a dead process's signals.
+
+use super::{bif, BifDef};
+use crate::atom::{self, Atom};
+use crate::heap::copy_to_fragment;
+use crate::process::{BifResult, Exc, Message, Process};
+use crate::term::*;
+use crate::vm::{down_message, SpawnOpts};
+
+pub const BIFS: &[BifDef] = &[
+    bif("erlang", "process_flag", 2, process_flag),
+    bif("erlang", "link", 1, link),
+    bif("erlang", "unlink", 1, |p, a| match a[0].pid_number() {
+        Some(pid) => {
+            let vm = p.vm;
+            vm.unlink(p, pid);
+            Ok(Term::TRUE)
+        }
+        None => Err(Exc::badarg()),
+    }),
+    bif("erlang", "spawn_link", 1, |p, a| spawn_fun(p, a[0], true, false)),
+    bif("erlang", "spawn_link", 3, |p, a| spawn_mfa(p, a, true, false)),
+    bif("erlang", "spawn_monitor", 1, |p, a| spawn_fun(p, a[0], false, true)),
+    bif("erlang", "spawn_monitor", 3, |p, a| spawn_mfa(p, a, false, true)),
+    bif("erlang", "monitor", 2, monitor),
+    bif("erlang", "demonitor", 1, |p, a| demonitor(p, a[0], Term::NIL)),
+    bif("erlang", "demonitor", 2, |p, a| demonitor(p, a[0], a[1])),
+    bif("erlang", "exit", 2, exit2),
+    bif("erlang", "send_after", 3, |p, a| start_timer(p, a, false)),
+    bif("erlang", "start_timer", 3, |p, a| start_timer(p, a, true)),
+    bif("erlang", "cancel_timer", 1, |p, a| match a[0].ref_number() {
+        Some(r) => Ok(p.vm.cancel_msg_timer(r).map(|ms| Term::small(ms as i64)).unwrap_or(Term::FALSE)),
+        None => Err(Exc::badarg()),
+    }),
+    bif("erlang", "read_timer", 1, |p, a| match a[0].ref_number() {
+        Some(r) => Ok(p.vm.read_msg_timer(r).map(|ms| Term::small(ms as i64)).unwrap_or(Term::FALSE)),
+        None => Err(Exc::badarg()),
+    }),
+    bif("erlang", "fun_info", 2, fun_info),
+    bif("erlang", "make_fun", 3, |p, a| match (a[0].as_atom(), a[1].as_atom(), a[2].as_small()) {
+        (Some(m), Some(f), Some(n)) if (0..=255).contains(&n) => {
+            let e = p.vm.code.export(crate::code::Mfa(m, f, n as u8));
+            Ok(p.heap.export_fun(e))
+        }
+        _ => Err(Exc::badarg()),
+    }),
+];
+
+fn process_flag(p: &mut Process, a: &[Term]) -> BifResult {
+    match (a[0].as_atom().map(|a| a.name()), a[1]) {
+        (Some("trap_exit"), v) if v.is_bool() => {
+            let old = p.trap_exit;
+            p.trap_exit = v == Term::TRUE;
+            Ok(Term::bool(old))
+        }
+        _ => Err(Exc::badarg()),
+    }
+}
+
+fn link(p: &mut Process, a: &[Term]) -> BifResult {
+    let Some(pid) = a[0].pid_number() else { return Err(Exc::badarg()) };
+    let vm = p.vm;
+    if vm.link(p, pid) {
+        return Ok(Term::TRUE);
+    }
+    // A process that does not exist: trapping, the caller gets
+    // {'EXIT', Pid, noproc}; otherwise the call fails with noproc.
+    if p.trap_exit {
+        vm.send_exit(pid, p.pid, Term::atom(atom::intern("noproc")), true);
+        Ok(Term::TRUE)
+    } else {
+        Err(Exc::error(Term::atom(atom::intern("noproc"))))
+    }
+}
+
+fn spawn_fun(p: &mut Process, f: Term, link: bool, monitor: bool) -> BifResult {
+    if !matches!(f.fun_view(), Some(v) if fun_arity(&v) == 0) {
+        return Err(Exc::badarg());
+    }
+    let (opts, r) = spawn_opts(p, link, monitor);
+    let pid = p.vm.spawn_fun_opts(f, opts);
+    spawned(p, pid, r)
+}
+
+fn spawn_mfa(p: &mut Process, a: &[Term], link: bool, monitor: bool) -> BifResult {
+    if !a[0].is_atom() || !a[1].is_atom() || a[2].list_length().is_none() {
+        return Err(Exc::badarg());
+    }
+    let (opts, r) = spawn_opts(p, link, monitor);
+    let pid = p.vm.spawn_mfa_opts(a[0], a[1], a[2], opts);
+    spawned(p, pid, r)
+}
+
+fn spawn_opts(p: &mut Process, link: bool, monitor: bool) -> (SpawnOpts, Option<u64>) {
+    let r = monitor.then(|| p.vm.make_ref());
+    let opts = SpawnOpts { link: link.then_some(p.pid), monitor: r.map(|r| (r, p.pid)) };
+    (opts, r)
+}
+
+fn spawned(p: &mut Process, pid: u64, r: Option<u64>) -> BifResult {
+    match r {
+        Some(r) => {
+            p.monitoring.push((r, pid));
+            let rt = p.heap.reference(r);
+            Ok(p.heap.tuple(&[Term::pid(pid), rt]))
+        }
+        None => Ok(Term::pid(pid)),
+    }
+}
+
+/// `monitor(process, Pid | Name | {Name, Node})`.
+fn monitor(p: &mut Process, a: &[Term]) -> BifResult {
+    if a[0].as_atom().map(|t| t.name()) != Some("process") {
+        return Err(Exc::badarg());
+    }
+    let vm = p.vm;
+    let node = Term::atom(atom::intern("nonode@nohost"));
+    // (target pid if any, registered name used)
+    let (target, name): (Option<u64>, Option<Atom>) = if let Some(pid) = a[1].pid_number() {
+        (Some(pid), None)
+    } else if let Some(n) = a[1].as_atom() {
+        (vm.whereis(n), Some(n))
+    } else {
+        match a[1].tuple_elements() {
+            Some([n, nd]) if n.is_atom() && *nd == node => (vm.whereis(n.as_atom().unwrap()), n.as_atom()),
+            _ => return Err(Exc::badarg()),
+        }
+    };
+    let r = vm.make_ref();
+    let ok = match target {
+        Some(t) if t == p.pid => true,
+        Some(t) => vm.monitor(p.pid, t, r, name),
+        None => false,
+    };
+    if ok {
+        if target != Some(p.pid) {
+            p.monitoring.push((r, target.unwrap()));
+        }
+    } else {
+        let item = match name {
+            Some(n) => p.heap.tuple(&[Term::atom(n), node]),
+            None => a[1],
+        };
+        let down = down_message(&mut p.heap, r, item, Term::atom(atom::intern("noproc")));
+        let (term, frag) = copy_to_fragment(down);
+        vm.deliver(p.pid, Message::msg(term, frag));
+    }
+    Ok(p.heap.reference(r))
+}
+
+/// `demonitor(Ref, Options)` with options `flush` and `info`.
+fn demonitor(p: &mut Process, rt: Term, opts: Term) -> BifResult {
+    let Some(r) = rt.ref_number() else { return Err(Exc::badarg()) };
+    let (mut flush, mut info) = (false, false);
+    let mut it = opts.iter_list();
+    for o in it.by_ref() {
+        match o.as_atom().map(|a| a.name()) {
+            Some("flush") => flush = true,
+            Some("info") => info = true,
+            _ => return Err(Exc::badarg()),
+        }
+    }
+    if !it.tail().is_nil() {
+        return Err(Exc::badarg());
+    }
+    let vm = p.vm;
+    let mut removed = false;
+    if let Some(i) = p.monitoring.iter().position(|m| m.0 == r) {
+        let (_, target) = p.monitoring.remove(i);
+        removed = vm.demonitor(target, r);
+    }
+    if flush {
+        p.take_inbox();
+        let before = p.msgs.len();
+        p.msgs.retain(|m| !is_down_for(*m, r));
+        if p.msgs.len() != before {
+            p.save = p.save.min(p.msgs.len());
+        }
+    }
+    Ok(if info { Term::bool(removed) } else { Term::TRUE })
+}
+
+fn is_down_for(m: Term, r: u64) -> bool {
+    match m.tuple_elements() {
+        Some([tag, rt, _, _, _]) => tag.as_atom().map(|a| a.name()) == Some("DOWN") && rt.ref_number() == Some(r),
+        _ => false,
+    }
+}
+
+/// `exit(Pid, Reason)`: send an exit signal. To itself it acts at once.
+fn exit2(p: &mut Process, a: &[Term]) -> BifResult {
+    let Some(pid) = a[0].pid_number() else { return Err(Exc::badarg()) };
+    let reason = a[1];
+    let vm = p.vm;
+    if pid != p.pid {
+        vm.send_exit(p.pid, pid, reason, false);
+        return Ok(Term::TRUE);
+    }
+    let kill = reason == Term::atom(atom::KILL);
+    if p.trap_exit && !kill {
+        vm.send_exit(p.pid, pid, reason, false);
+        Ok(Term::TRUE)
+    } else if kill {
+        Err(Exc::Kill(Term::atom(atom::KILLED)))
+    } else {
+        Err(Exc::Kill(reason))
+    }
+}
+
+/// `erlang:send_after(Time, Dest, Msg)` (`Msg` arrives as is) and
+/// `erlang:start_timer(Time, Dest, Msg)` (`{timeout, TRef, Msg}` arrives).
+fn start_timer(p: &mut Process, a: &[Term], tagged: bool) -> BifResult {
+    let ms = match a[0].to_i64() {
+        Some(ms) if ms >= 0 && a[0].is_integer() => ms as u64,
+        _ => return Err(Exc::badarg()),
+    };
+    let dest = if let Some(pid) = a[1].pid_number() {
+        Ok(pid)
+    } else if let Some(n) = a[1].as_atom() {
+        Err(n)
+    } else {
+        return Err(Exc::badarg());
+    };
+    let vm = p.vm;
+    let r = vm.make_ref();
+    let rt = p.heap.reference(r);
+    let msg = if tagged { p.heap.tuple(&[Term::atom(atom::intern("timeout")), rt, a[2]]) } else { a[2] };
+    vm.start_msg_timer(r, ms, dest, msg);
+    Ok(rt)
+}
+
+fn fun_arity(v: &FunView) -> u8 {
+    match v {
+        FunView::Local { arity, .. } | FunView::Export { arity, .. } => *arity,
+    }
+}
+
+/// `erlang:fun_info(Fun, Item)`. Funs here do not record the process that
+/// made them nor the module's MD5, so `pid` and `new_uniq` of a local fun
+/// are not available (badarg).
+fn fun_info(p: &mut Process, a: &[Term]) -> BifResult {
+    let (Some(v), Some(item)) = (a[0].fun_view(), a[1].as_atom()) else { return Err(Exc::badarg()) };
+    let value = match (&v, item) {
+        (_, atom::ARITY) => Term::small(fun_arity(&v) as i64),
+        (FunView::Local { module, .. }, atom::MODULE) | (FunView::Export { module, .. }, atom::MODULE) => {
+            Term::atom(*module)
+        }
+        (FunView::Local { name, .. }, atom::NAME) => Term::atom(*name),
+        (FunView::Export { function, .. }, atom::NAME) => Term::atom(*function),
+        (FunView::Local { .. }, atom::TYPE) => Term::atom(atom::LOCAL),
+        (FunView::Export { .. }, atom::TYPE) => Term::atom(atom::EXTERNAL),
+        (FunView::Local { free, .. }, atom::ENV) => p.heap.list(free),
+        (FunView::Export { .. }, atom::ENV) => Term::NIL,
+        (FunView::Local { index, .. }, atom::INDEX | atom::NEW_INDEX) => Term::small(*index as i64),
+        (FunView::Local { uniq, .. }, atom::UNIQ) => Term::small(*uniq as i64),
+        (FunView::Export { .. }, atom::INDEX | atom::NEW_INDEX | atom::UNIQ | atom::NEW_UNIQ | atom::PID) => {
+            Term::atom(atom::UNDEFINED)
+        }
+        _ => return Err(Exc::badarg()),
+    };
+    Ok(p.heap.tuple(&[a[1], value]))
+}

@@ -1,0 +1,273 @@
+//! BIFs of the `unicode` module: `characters_to_binary/1,2,3` and
+//! `characters_to_list/1,2`, converting chardata (code points, binaries
+//! and nested lists of them) between encodings as OTP's `unicode` does,
+//! including its `{error, Converted, Rest}` and `{incomplete, Converted,
+//! Rest}` results. The walk over nested lists is iterative (a deeply
+//! nested iolist must not overflow the stack).
+
+use super::{bif, BifDef};
+use crate::atom;
+use crate::process::{BifResult, Exc, Process};
+use crate::term::*;
+
+pub const BIFS: &[BifDef] = &[
+    bif("unicode", "characters_to_binary", 1, |p, a| to_binary(p, a[0], Term::atom(atom::UNICODE), Term::atom(atom::UNICODE))),
+    bif("unicode", "characters_to_binary", 2, |p, a| to_binary(p, a[0], a[1], Term::atom(atom::UNICODE))),
+    bif("unicode", "characters_to_binary", 3, |p, a| to_binary(p, a[0], a[1], a[2])),
+    bif("unicode", "characters_to_list", 1, |p, a| to_list(p, a[0], Term::atom(atom::UNICODE))),
+    bif("unicode", "characters_to_list", 2, |p, a| to_list(p, a[0], a[1])),
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Enc {
+    Latin1,
+    Utf8,
+    Utf16 { little: bool },
+    Utf32 { little: bool },
+}
+
+/// `unicode | utf8 | latin1 | utf16 | utf32 | {utf16|utf32, big|little}`.
+pub fn encoding(t: Term) -> Option<Enc> {
+    let (name, little) = match t.tuple_elements() {
+        Some([n, e]) => match e.as_atom()?.name() {
+            "big" => (n.as_atom()?, false),
+            "little" => (n.as_atom()?, true),
+            _ => return None,
+        },
+        Some(_) => return None,
+        None => (t.as_atom()?, false),
+    };
+    match (name.name(), t.is_tuple()) {
+        ("unicode" | "utf8", false) => Some(Enc::Utf8),
+        ("latin1", false) => Some(Enc::Latin1),
+        ("utf16", _) => Some(Enc::Utf16 { little }),
+        ("utf32", _) => Some(Enc::Utf32 { little }),
+        _ => None,
+    }
+}
+
+fn valid_cp(c: i64) -> bool {
+    (0..=0x10FFFF).contains(&c) && !(0xD800..=0xDFFF).contains(&c)
+}
+
+/// Decode one code point at the start of `b`: `Ok((cp, len))`,
+/// `Err(true)` if `b` ends in the middle of one, `Err(false)` if invalid.
+fn decode_one(b: &[u8], enc: Enc) -> Result<(u32, usize), bool> {
+    match enc {
+        Enc::Latin1 => Ok((b[0] as u32, 1)),
+        Enc::Utf8 => {
+            let c0 = b[0];
+            let (n, min, init) = match c0 {
+                0x00..=0x7F => return Ok((c0 as u32, 1)),
+                0xC0..=0xDF => (2, 0x80, (c0 & 0x1F) as u32),
+                0xE0..=0xEF => (3, 0x800, (c0 & 0x0F) as u32),
+                0xF0..=0xF7 => (4, 0x10000, (c0 & 0x07) as u32),
+                _ => return Err(false),
+            };
+            let mut cp = init;
+            for i in 1..n {
+                match b.get(i) {
+                    None => return Err(true),
+                    Some(&c) if c & 0xC0 == 0x80 => cp = (cp << 6) | (c & 0x3F) as u32,
+                    Some(_) => return Err(false),
+                }
+            }
+            if cp < min || !valid_cp(cp as i64) {
+                return Err(false);
+            }
+            Ok((cp, n))
+        }
+        Enc::Utf16 { little } => {
+            let unit = |i: usize| -> Option<u32> {
+                let (a, c) = (*b.get(i)?, *b.get(i + 1)?);
+                Some(if little { u16::from_le_bytes([a, c]) } else { u16::from_be_bytes([a, c]) } as u32)
+            };
+            let u = unit(0).ok_or(true)?;
+            match u {
+                0xD800..=0xDBFF => {
+                    let l = unit(2).ok_or(true)?;
+                    if !(0xDC00..=0xDFFF).contains(&l) {
+                        return Err(false);
+                    }
+                    Ok((0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00), 4))
+                }
+                0xDC00..=0xDFFF => Err(false),
+                _ => Ok((u, 2)),
+            }
+        }
+        Enc::Utf32 { little } => {
+            if b.len() < 4 {
+                return Err(true);
+            }
+            let w = [b[0], b[1], b[2], b[3]];
+            let cp = if little { u32::from_le_bytes(w) } else { u32::from_be_bytes(w) };
+            if valid_cp(cp as i64) {
+                Ok((cp, 4))
+            } else {
+                Err(false)
+            }
+        }
+    }
+}
+
+/// Append `cp` in `enc`; false if `enc` cannot hold it (latin1 > 255).
+pub fn encode_one(cp: u32, enc: Enc, out: &mut Vec<u8>) -> bool {
+    match enc {
+        Enc::Latin1 => {
+            if cp > 255 {
+                return false;
+            }
+            out.push(cp as u8);
+        }
+        Enc::Utf8 => {
+            let Some(c) = char::from_u32(cp) else { return false };
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+        Enc::Utf16 { little } => {
+            let Some(c) = char::from_u32(cp) else { return false };
+            let mut buf = [0u16; 2];
+            for u in c.encode_utf16(&mut buf) {
+                out.extend_from_slice(&if little { u.to_le_bytes() } else { u.to_be_bytes() });
+            }
+        }
+        Enc::Utf32 { little } => out.extend_from_slice(&if little { cp.to_le_bytes() } else { cp.to_be_bytes() }),
+    }
+    true
+}
+
+/// Why a conversion stopped early.
+enum Stop {
+    /// Invalid data; the term is the unconverted rest.
+    Error(Term),
+    /// A top-level binary ends inside a character; the term is its rest.
+    Incomplete(Term),
+}
+
+/// Walk chardata `data` (binaries in `enc`), handing each code point to
+/// `emit` (false: it cannot be converted). `Err(None)` is badarg.
+fn walk(p: &mut Process, data: Term, enc: Enc, emit: &mut dyn FnMut(u32) -> bool) -> Result<Option<Stop>, ()> {
+    // Decode a binary; Some((offset, incomplete)) where it stopped.
+    let binary = |b: &[u8], emit: &mut dyn FnMut(u32) -> bool| -> Option<(usize, bool)> {
+        let mut i = 0;
+        while i < b.len() {
+            match decode_one(&b[i..], enc) {
+                Ok((cp, n)) => {
+                    if !emit(cp) {
+                        return Some((i, false));
+                    }
+                    i += n;
+                }
+                Err(incomplete) => return Some((i, incomplete)),
+            }
+        }
+        None
+    };
+    if data.is_binary() {
+        let b = data.binary_bytes().unwrap();
+        return Ok(binary(b, emit).map(|(i, incomplete)| {
+            let rest = p.heap.binary(&b[i..]);
+            if incomplete {
+                Stop::Incomplete(rest)
+            } else {
+                Stop::Error(rest)
+            }
+        }));
+    }
+    if !data.is_list() {
+        return Err(());
+    }
+    // The cell being looked at on each level of nesting.
+    let mut cells: Vec<Term> = vec![data];
+    // On a stop at the innermost level: `inner` (None: the cell itself)
+    // consed onto each enclosing level's remaining cells.
+    let rest_from = |p: &mut Process, cells: &[Term], inner: Option<Term>| -> Term {
+        let mut levels = cells.iter().rev();
+        let first = *levels.next().unwrap();
+        let mut r = match inner {
+            None => first,
+            Some(x) => {
+                let t = first.tail().unwrap();
+                p.heap.cons(x, t)
+            }
+        };
+        for c in levels {
+            let t = c.tail().unwrap();
+            r = p.heap.cons(r, t);
+        }
+        r
+    };
+    while let Some(&cell) = cells.last() {
+        if cell == Term::NIL {
+            cells.pop();
+            if let Some(parent) = cells.last_mut() {
+                *parent = parent.tail().unwrap();
+            }
+            continue;
+        }
+        let Some((h, t)) = cell.cons_parts() else { return Err(()) };
+        if let Some(c) = h.as_small() {
+            let ok = valid_cp(c) && (enc != Enc::Latin1 || c <= 255) && emit(c as u32);
+            if !ok {
+                return Ok(Some(Stop::Error(rest_from(p, &cells, None))));
+            }
+            *cells.last_mut().unwrap() = t;
+        } else if h.is_binary() {
+            let b = h.binary_bytes().unwrap();
+            if let Some((i, _)) = binary(b, emit) {
+                let rb = p.heap.binary(&b[i..]);
+                return Ok(Some(Stop::Error(rest_from(p, &cells, Some(rb)))));
+            }
+            *cells.last_mut().unwrap() = t;
+        } else if h.is_list() {
+            cells.push(h);
+        } else if h.is_integer() {
+            // A bignum is no code point.
+            return Ok(Some(Stop::Error(rest_from(p, &cells, None))));
+        } else {
+            return Err(());
+        }
+    }
+    Ok(None)
+}
+
+fn stop_tuple(p: &mut Process, stop: Stop, converted: Term) -> Term {
+    let (tag, rest) = match stop {
+        Stop::Error(r) => (atom::ERROR, r),
+        Stop::Incomplete(r) => (atom::intern("incomplete"), r),
+    };
+    p.heap.tuple(&[Term::atom(tag), converted, rest])
+}
+
+fn to_binary(p: &mut Process, data: Term, inenc: Term, outenc: Term) -> BifResult {
+    let (Some(ie), Some(oe)) = (encoding(inenc), encoding(outenc)) else { return Err(Exc::badarg()) };
+    let mut out = Vec::new();
+    let mut n = 0usize;
+    let r = walk(p, data, ie, &mut |cp| {
+        n += 1;
+        encode_one(cp, oe, &mut out)
+    })
+    .map_err(|_| Exc::badarg())?;
+    p.reductions += (n / 16) as u64;
+    let bin = p.heap.binary(&out);
+    Ok(match r {
+        None => bin,
+        Some(stop) => stop_tuple(p, stop, bin),
+    })
+}
+
+fn to_list(p: &mut Process, data: Term, inenc: Term) -> BifResult {
+    let Some(ie) = encoding(inenc) else { return Err(Exc::badarg()) };
+    let mut cps: Vec<Term> = Vec::new();
+    let r = walk(p, data, ie, &mut |cp| {
+        cps.push(Term::small(cp as i64));
+        true
+    })
+    .map_err(|_| Exc::badarg())?;
+    p.reductions += (cps.len() / 16) as u64;
+    let l = p.heap.list(&cps);
+    Ok(match r {
+        None => l,
+        Some(stop) => stop_tuple(p, stop, l),
+    })
+}
