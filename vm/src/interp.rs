@@ -399,6 +399,39 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                     safepoint!(1);
                     continue;
                 }
+                Op::DeallocReturn { stack } => {
+                    let l = p.stack.len();
+                    debug_assert!(l > *stack as usize);
+                    // SAFETY: as for Deallocate.
+                    unsafe { p.stack.set_len(l - *stack as usize) };
+                    let cp = match p.stack.pop().and_then(|t| t.as_cp()) {
+                        Some(cp) => cp,
+                        None => no_cp(),
+                    };
+                    ip = cp as *const Op;
+                    safepoint!(1);
+                    continue;
+                }
+                Op::ReturnConst { src } => {
+                    xw(x, 0, *src);
+                    let cp = match p.stack.pop().and_then(|t| t.as_cp()) {
+                        Some(cp) => cp,
+                        None => no_cp(),
+                    };
+                    ip = cp as *const Op;
+                    safepoint!(1);
+                    continue;
+                }
+                Op::ReturnX { src } => {
+                    xw(x, 0, xr(x, *src as usize));
+                    let cp = match p.stack.pop().and_then(|t| t.as_cp()) {
+                        Some(cp) => cp,
+                        None => no_cp(),
+                    };
+                    ip = cp as *const Op;
+                    safepoint!(1);
+                    continue;
+                }
                 Op::Allocate { stack, live } => {
                     let n = *stack as usize;
                     p.stack.reserve(n);
@@ -494,7 +527,9 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                 Op::SelectVal { src, fail, table, linear } => {
                     let v = g!(*src);
                     let hit = if *linear {
-                        table.iter().find(|(k, _)| eq_exact(*k, v)).map(|e| e.1)
+                        // Immediate keys match only the same word, so try
+                        // that first: most short tables are all immediates.
+                        table.iter().find(|(k, _)| *k == v || eq_exact(*k, v)).map(|e| e.1)
                     } else if v.is_immediate() {
                         table.binary_search_by_key(&v.raw(), |(k, _)| k.raw()).ok().map(|i| table[i].1)
                     } else {

@@ -99,6 +99,7 @@ pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError>
     for (i, ins) in m.code.iter().enumerate() {
         ops[i] = specialise(cx.translate(ins, lambdas_ptr)?);
     }
+    fuse(&mut ops);
     let functions: Vec<FuncMeta> = m
         .functions
         .iter()
@@ -361,6 +362,24 @@ fn specialise(op: Op) -> Op {
     }
 }
 
+/// Fuse an op with the `Return` after it (`Op::DeallocReturn` and the
+/// others): one dispatch instead of two on every return of a function with
+/// a frame or with a result to move. The `Return` stays in place, so a jump
+/// to it (or to the fused op) still runs the same code.
+fn fuse(ops: &mut [Op]) {
+    for i in 0..ops.len().saturating_sub(1) {
+        if !matches!(ops[i + 1], Op::Return) {
+            continue;
+        }
+        ops[i] = match ops[i] {
+            Op::Deallocate { stack } => Op::DeallocReturn { stack },
+            Op::MoveCX { src, dst: 0 } => Op::ReturnConst { src },
+            Op::MoveXX { src, dst: 0 } => Op::ReturnX { src },
+            _ => continue,
+        };
+    }
+}
+
 impl Cx<'_> {
     fn label(&self, l: bc::Label) -> CodePtr {
         if l.is_none() {
@@ -536,7 +555,9 @@ impl Cx<'_> {
                         (key, self.label(*lb))
                     })
                     .collect();
-                let linear = t.iter().any(|(k, _)| !k.is_immediate());
+                // Short tables are scanned (a few compares beat a binary
+                // search's dependent loads and mispredicted branches).
+                let linear = t.len() <= 4 || t.iter().any(|(k, _)| !k.is_immediate());
                 if !linear {
                     t.sort_by_key(|(k, _)| k.raw());
                 }

@@ -192,6 +192,12 @@ pub enum Op {
     /// error's argument list).
     AddImm { a: Src, imm: i64, dst: Dst, fail: CodePtr, swapped: bool },
     SubImm { a: Src, imm: i64, dst: Dst, fail: CodePtr },
+    /// Fused pairs (`loader::fuse`), each followed by the op it absorbed so
+    /// labels to that op still work: `Deallocate` + `Return`; a move of a
+    /// constant / of an x register into x0 + `Return`.
+    DeallocReturn { stack: u16 },
+    ReturnConst { src: Term },
+    ReturnX { src: u16 },
 
     /// Not produced by the loader: the code the VM runs when a process's
     /// outermost function returns (the bottom continuation pointer).

@@ -524,8 +524,9 @@ pub fn hash_term(t: Term) -> u64 {
 /// The error report printed when a process other than main dies of an
 /// error (as Erlang's logger prints it, in short).
 pub fn print_error_report(pid: u64, class: Class, reason: Term, trace: Term) {
-    let _ = class;
-    eprintln!("=ERROR REPORT==== Error in process <0.{pid}.0> with exit value:\n{{{reason:?},{trace:?}}}");
+    if let Some(text) = crate::report::error_report(pid, class, reason, trace) {
+        eprint!("{text}");
+    }
 }
 
 /// Register an atom used as a function name (keeps `Atom` in use).
