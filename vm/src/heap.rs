@@ -555,6 +555,15 @@ mod tests {
         assert!(eq(Term::small(1), one_f));
         assert!(!eq_exact(Term::small(1), one_f));
         assert_eq!(cmp_exact(Term::small(1), one_f), Ordering::Less);
+        // map-key order: every integer before every float, also nested
+        let half_f = h.float(0.5);
+        let big_i = h.bigint(&(BigInt::from(1) << 70));
+        assert_eq!(cmp_exact(Term::small(3), half_f), Ordering::Less);
+        assert_eq!(cmp_exact(big_i, half_f), Ordering::Less);
+        let t2 = h.tuple(&[Term::small(2)]);
+        let t1f = h.tuple(&[one_f]);
+        assert_eq!(cmp_exact(t2, t1f), Ordering::Less);
+        assert_eq!(cmp_terms(t2, t1f), Ordering::Greater);
         let big = h.bigint(&(BigInt::from(1) << 70));
         assert_eq!(cmp_terms(Term::small(5), big), Ordering::Less);
         let bigf = h.float(2f64.powi(70));

@@ -524,7 +524,8 @@ impl Term {
         }
         self.to_bigint().and_then(|b| b.to_i64())
     }
-    /// A number as f64 (integers converted; None for non-numbers).
+    /// A number as f64 (integers converted; None for non-numbers and for
+    /// integers too large for a float, which Erlang rejects).
     pub fn to_f64(self) -> Option<f64> {
         if let Some(i) = self.as_small() {
             return Some(i as f64);
@@ -532,7 +533,7 @@ impl Term {
         if let Some(f) = self.as_float() {
             return Some(f);
         }
-        self.to_bigint().map(|b| b.to_f64().unwrap_or(f64::INFINITY))
+        self.to_bigint().and_then(|b| b.to_f64()).filter(|f| f.is_finite())
     }
 
     /// A bitstring (binary or not).
@@ -741,8 +742,9 @@ pub fn cmp_terms(a: Term, b: Term) -> Ordering {
     cmp_impl(a, b, false)
 }
 
-/// Exact term order (`=:=` and map keys): as `cmp_terms`, but an integer
-/// and a float never compare equal (integer first when equal in value).
+/// Exact term order (`=:=` and map keys), OTP's map-key order: as
+/// `cmp_terms`, but every integer sorts before every float (so `2` comes
+/// before `1.0`, also inside tuples and lists), and they are never equal.
 pub fn cmp_exact(a: Term, b: Term) -> Ordering {
     cmp_impl(a, b, true)
 }
@@ -768,22 +770,11 @@ fn cmp_numbers(a: Term, b: Term, exact: bool) -> Ordering {
     match (af, bf) {
         (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
         (None, None) => a.to_bigint().unwrap().cmp(&b.to_bigint().unwrap()),
-        (Some(x), None) => {
-            let o = cmp_float_int(x, b);
-            if o == Ordering::Equal && exact {
-                Ordering::Greater
-            } else {
-                o
-            }
-        }
-        (None, Some(y)) => {
-            let o = cmp_float_int(y, a).reverse();
-            if o == Ordering::Equal && exact {
-                Ordering::Less
-            } else {
-                o
-            }
-        }
+        // Map-key order (OTP): every integer comes before every float.
+        (Some(_), None) if exact => Ordering::Greater,
+        (None, Some(_)) if exact => Ordering::Less,
+        (Some(x), None) => cmp_float_int(x, b),
+        (None, Some(y)) => cmp_float_int(y, a).reverse(),
     }
 }
 

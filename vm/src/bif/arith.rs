@@ -72,20 +72,13 @@ fn float_result(p: &mut Process, f: f64) -> BifResult {
     }
 }
 
-/// Both numbers as floats if either is a float.
-fn as_floats(a: Term, b: Term) -> Option<(f64, f64)> {
-    if a.is_float() || b.is_float() {
-        Some((a.to_f64()?, b.to_f64()?))
-    } else {
-        None
-    }
-}
-
 fn arith(p: &mut Process, a: Term, b: Term, ff: fn(f64, f64) -> f64, fi: fn(&BigInt, &BigInt) -> BigInt) -> BifResult {
     if !a.is_number() || !b.is_number() {
         return Err(Exc::badarith());
     }
-    if let Some((x, y)) = as_floats(a, b) {
+    if a.is_float() || b.is_float() {
+        // An integer too large for a float is badarith too.
+        let (Some(x), Some(y)) = (a.to_f64(), b.to_f64()) else { return Err(Exc::badarith()) };
         return float_result(p, ff(x, y));
     }
     let (x, y) = (a.to_bigint().unwrap(), b.to_bigint().unwrap());
@@ -189,6 +182,7 @@ pub fn neg(p: &mut Process, a: Term) -> BifResult {
         return Ok(p.heap.int(-x));
     }
     if let Some(f) = a.as_float() {
+        // True negation, as BEAM's '-'/1 (-(0.0) is -0.0).
         return Ok(p.heap.float(-f));
     }
     match a.to_bigint() {

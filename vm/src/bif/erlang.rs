@@ -116,6 +116,39 @@ pub const BIFS: &[BifDef] = &[
         Some(n) if n >= 0 => Ok(p.heap.tuple(&vec![a[1]; n as usize])),
         _ => Err(Exc::badarg()),
     }),
+    bif("erlang", "make_tuple", 3, |p, a| {
+        let n = a[0].as_small().filter(|n| *n >= 0).ok_or_else(Exc::badarg)? as usize;
+        let mut v = vec![a[1]; n];
+        // The last occurrence of a position wins.
+        for e in a[2].list_to_vec().ok_or_else(Exc::badarg)? {
+            match e.tuple_elements() {
+                Some([i, x]) => match i.as_small() {
+                    Some(i) if i >= 1 && i as usize <= n => v[i as usize - 1] = *x,
+                    _ => return Err(Exc::badarg()),
+                },
+                _ => return Err(Exc::badarg()),
+            }
+        }
+        Ok(p.heap.tuple(&v))
+    }),
+    bif("erlang", "delete_element", 2, |p, a| {
+        let (Some(i), Some(t)) = (a[0].as_small(), a[1].tuple_elements()) else { return Err(Exc::badarg()) };
+        if i < 1 || i as usize > t.len() {
+            return Err(Exc::badarg());
+        }
+        let mut v = t.to_vec();
+        v.remove(i as usize - 1);
+        Ok(p.heap.tuple(&v))
+    }),
+    bif("erlang", "insert_element", 3, |p, a| {
+        let (Some(i), Some(t)) = (a[0].as_small(), a[1].tuple_elements()) else { return Err(Exc::badarg()) };
+        if i < 1 || i as usize > t.len() + 1 {
+            return Err(Exc::badarg());
+        }
+        let mut v = t.to_vec();
+        v.insert(i as usize - 1, a[2]);
+        Ok(p.heap.tuple(&v))
+    }),
     bif("erlang", "append_element", 2, |p, a| match a[0].tuple_elements() {
         Some(t) => {
             let mut v = t.to_vec();
@@ -262,6 +295,13 @@ pub const BIFS: &[BifDef] = &[
         let (mega, s, micro) = (us / 1_000_000_000_000, (us / 1_000_000) % 1_000_000, us % 1_000_000);
         Ok(p.heap.tuple(&[Term::small(mega), Term::small(s), Term::small(micro)]))
     }),
+    bif("os", "timestamp", 0, |p, _| {
+        let us = system_ns() / 1000;
+        let (mega, s, micro) = (us / 1_000_000_000_000, (us / 1_000_000) % 1_000_000, us % 1_000_000);
+        Ok(p.heap.tuple(&[Term::small(mega), Term::small(s), Term::small(micro)]))
+    }),
+    bif("erlang", "unique_integer", 0, |p, _| unique_integer(p, Term::NIL)),
+    bif("erlang", "unique_integer", 1, |p, a| unique_integer(p, a[0])),
     bif("erlang", "get_module_info", 1, |p, a| module_info(p, a[0], None)),
     bif("erlang", "get_module_info", 2, |p, a| module_info(p, a[0], Some(a[1]))),
     bif("erlang", "module_loaded", 1, |p, a| match a[0].as_atom() {
@@ -286,6 +326,26 @@ pub const BIFS: &[BifDef] = &[
     super::BifDef { module: "erlang", function: "apply", arity: 2, fun: |_, _| Err(Exc::badarg()), special: Special::Apply2 },
     super::BifDef { module: "erlang", function: "apply", arity: 3, fun: |_, _| Err(Exc::badarg()), special: Special::Apply3 },
 ];
+
+/// `erlang:unique_integer/0,1`: unique in this VM run; with any of the
+/// options (`positive`, `monotonic`) the values are positive and strictly
+/// increasing, which satisfies every combination.
+fn unique_integer(p: &mut Process, opts: Term) -> BifResult {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static NEXT: AtomicI64 = AtomicI64::new(1);
+    let mut it = opts.iter_list();
+    for o in it.by_ref() {
+        match o.atom_name() {
+            Some("positive") | Some("monotonic") => {}
+            _ => return Err(Exc::badarg()),
+        }
+    }
+    if !it.tail().is_nil() {
+        return Err(Exc::badarg());
+    }
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    Ok(p.heap.int(n))
+}
 
 fn badmap(t: Term) -> Exc {
     // {badmap, T} needs a heap; the interpreter's callers pass p. Use a

@@ -156,9 +156,23 @@ fn chars_result(p: &mut Process, s: &str) -> BifResult {
     Ok(p.heap.string(s))
 }
 
+/// `io_lib:format/2`: as OTP, a list with one element per directive (its
+/// text, a string) and one per literal character of the format.
 fn io_lib_format(p: &mut Process, a: &[Term]) -> BifResult {
-    let s = crate::format::format_terms(a[0], a[1]).map_err(|_| Exc::badarg())?;
-    chars_result(p, &s)
+    let parts = crate::format::format_terms_parts(a[0], a[1]).map_err(|_| Exc::badarg())?;
+    let mut elems = Vec::with_capacity(parts.len());
+    let mut n = 0;
+    for part in &parts {
+        match part {
+            fmt::Part::Text(s) => elems.extend(s.chars().map(|c| Term::small(c as i64))),
+            fmt::Part::Dir(s) => {
+                n += s.len();
+                elems.push(p.heap.string(s));
+            }
+        }
+    }
+    charge(p, n + elems.len());
+    Ok(p.heap.list(&elems))
 }
 
 fn io_lib_write_1(p: &mut Process, a: &[Term]) -> BifResult {

@@ -48,6 +48,13 @@ pub const BIFS: &[BifDef] = &[
         let v: Vec<(Term, Term)> = m.map_entries().unwrap().filter(|(k, _)| !eq_exact(*k, a[0])).collect();
         Ok(p.heap.map_sorted(&v))
     }),
+    bif("maps", "take", 2, |p, a| {
+        let m = need_map(p, a[1])?;
+        let Some(v) = m.map_get(a[0]) else { return Ok(Term::atom(atom::intern("error"))) };
+        let rest: Vec<(Term, Term)> = m.map_entries().unwrap().filter(|(k, _)| !eq_exact(*k, a[0])).collect();
+        let m2 = p.heap.map_sorted(&rest);
+        Ok(p.heap.tuple(&[v, m2]))
+    }),
     bif("maps", "new", 0, |p, _| Ok(p.heap.map_sorted(&[]))),
     bif("maps", "size", 1, |p, a| Ok(Term::small(need_map(p, a[0])?.map_size().unwrap() as i64))),
     bif("maps", "keys", 1, |p, a| {

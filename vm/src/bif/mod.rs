@@ -15,11 +15,13 @@ use crate::term::Term;
 pub mod arith;
 pub mod binary;
 pub mod erlang;
+pub mod etf;
 pub mod io;
 pub mod lists;
 pub mod maps;
 pub mod procs;
 pub mod unicode;
+pub mod math;
 
 /// A native function.
 pub type BifFn = fn(&mut Process, &[Term]) -> BifResult;
@@ -40,4 +42,4 @@ pub const fn bif(module: &'static str, function: &'static str, arity: u8, fun: B
 }
 
 /// Every registration table.
-pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS, maps::BIFS, binary::BIFS, io::BIFS, procs::BIFS, unicode::BIFS];
+pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS, maps::BIFS, binary::BIFS, io::BIFS, procs::BIFS, unicode::BIFS, math::BIFS, etf::BIFS];

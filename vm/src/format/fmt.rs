@@ -433,17 +433,54 @@ fn advance(col: i64, s: &str) -> i64 {
     c
 }
 
-/// `io_lib:format(Format, Args)` with the format as characters.
-pub fn format(fmt: &[char], args: &[FTerm]) -> R<String> {
+/// One part of `io_lib:format`'s result.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Part {
+    /// Literal text of the format, or the text of a "small" directive
+    /// (~c ~f ~b ~n ~~ ...): each character is one element of the list.
+    Text(String),
+    /// What one ~s (of a non-atom), ~w, ~p, ~W or ~P made: one element of
+    /// that list. (OTP's element may be a deep list, e.g. `[123,["a"],125]`
+    /// for `~w` of `{a}`; minierl gives the same characters as a flat string.)
+    Dir(String),
+}
+
+/// `io_lib:format(Format, Args)` with the format as characters, in parts:
+/// OTP returns `[Char | String ...]`, e.g. `["a",45,"b"]` for `"~p-~p"`.
+pub fn format_parts(fmt: &[char], args: &[FTerm]) -> R<Vec<Part>> {
     let pieces = parse(fmt, args)?;
-    let mut out = String::new();
+    let mut out = Vec::with_capacity(pieces.len());
     let mut col = 0i64;
     for p in &pieces {
-        let s = match p {
-            Piece::Text(t) => t.clone(),
-            Piece::Dir(spec) => control(spec, col)?,
+        let part = match p {
+            Piece::Text(t) => Part::Text(t.clone()),
+            // OTP splices the characters of a "small" directive into the
+            // result; ~s (of a non-atom), ~w, ~p, ~W and ~P stay elements.
+            Piece::Dir(spec) if is_limited(spec) => Part::Dir(control(spec, col)?),
+            Piece::Dir(spec) => Part::Text(control(spec, col)?),
         };
-        col = advance(col, &s);
+        let (Part::Text(s) | Part::Dir(s)) = &part;
+        col = advance(col, s);
+        out.push(part);
+    }
+    Ok(out)
+}
+
+/// A directive OTP's io_lib_format builds with `control_limited` (its
+/// text stays one element of the result) rather than `control_small`.
+fn is_limited(spec: &Spec) -> bool {
+    match spec.ctl {
+        's' => !matches!(spec.args.first(), Some(FTerm::Atom(_))),
+        'w' | 'p' | 'W' | 'P' => true,
+        _ => false,
+    }
+}
+
+/// `io_lib:format(Format, Args)` with the format as characters, flat.
+pub fn format(fmt: &[char], args: &[FTerm]) -> R<String> {
+    let mut out = String::new();
+    for p in format_parts(fmt, args)? {
+        let (Part::Text(s) | Part::Dir(s)) = p;
         out.push_str(&s);
     }
     Ok(out)
@@ -474,10 +511,20 @@ pub fn format_chars(t: &FTerm) -> R<Vec<char>> {
 
 /// `io_lib:format/2` on terms: the format term and the argument list term.
 pub fn format_terms(fmt: &FTerm, args: &FTerm) -> R<String> {
+    let mut out = String::new();
+    for p in format_terms_parts(fmt, args)? {
+        let (Part::Text(s) | Part::Dir(s)) = p;
+        out.push_str(&s);
+    }
+    Ok(out)
+}
+
+/// `io_lib:format/2` on terms, in parts (see [`format_parts`]).
+pub fn format_terms_parts(fmt: &FTerm, args: &FTerm) -> R<Vec<Part>> {
     let f = format_chars(fmt)?;
     match args {
-        FTerm::Nil => format(&f, &[]),
-        FTerm::List(v, tail) if matches!(**tail, FTerm::Nil) => format(&f, v),
+        FTerm::Nil => format_parts(&f, &[]),
+        FTerm::List(v, tail) if matches!(**tail, FTerm::Nil) => format_parts(&f, v),
         _ => Err(BadArg),
     }
 }
@@ -487,6 +534,21 @@ mod tests {
     use super::super::testparse::parse;
     use super::super::FTerm;
     use super::*;
+
+    #[test]
+    fn format_parts_keep_directives_apart() {
+        let args = [FTerm::atom("a"), FTerm::string("bc")];
+        let f: Vec<char> = "~p-~s!".chars().collect();
+        assert_eq!(
+            format_parts(&f, &args).unwrap(),
+            vec![Part::Dir("a".into()), Part::Text("-".into()), Part::Dir("bc".into()), Part::Text("!".into())]
+        );
+        let f: Vec<char> = "~c~n".chars().collect();
+        assert_eq!(
+            format_parts(&f, &[FTerm::Int(120)]).unwrap(),
+            vec![Part::Text("x".into()), Part::Text("\n".into())]
+        );
+    }
 
     /// `testdata/format_cases.txt`: a format (a string, `{atom,A}` or
     /// `{binary,B}`), the arguments, and what OTP 25's `io_lib:format`

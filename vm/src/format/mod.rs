@@ -192,6 +192,11 @@ pub fn format_terms(f: crate::term::Term, args: crate::term::Term) -> Result<Str
     with_stack_for(&[f, args], || fmt::format_terms(&from_term(f), &from_term(args))).unwrap_or(Err(fmt::BadArg))
 }
 
+/// `io_lib:format(Format, Args)` on VM terms, in parts; `Err` means badarg.
+pub fn format_terms_parts(f: crate::term::Term, args: crate::term::Term) -> Result<Vec<fmt::Part>, fmt::BadArg> {
+    with_stack_for(&[f, args], || fmt::format_terms_parts(&from_term(f), &from_term(args))).unwrap_or(Err(fmt::BadArg))
+}
+
 #[cfg(test)]
 pub(crate) mod testparse;
 
