@@ -828,7 +828,31 @@ pub fn float_to_bigint(f: f64) -> BigInt {
     }
 }
 
+/// Term order. Iterative: pairs of sub-terms still to compare wait on a
+/// work list (in order), so long lists and deeply nested terms compare in
+/// constant native stack.
 fn cmp_impl(a: Term, b: Term, exact: bool) -> Ordering {
+    let mut work: Vec<(Term, Term, bool)> = Vec::new();
+    let (mut a, mut b, mut exact) = (a, b, exact);
+    loop {
+        let o = cmp_step(a, b, exact, &mut work);
+        if o != Ordering::Equal {
+            return o;
+        }
+        match work.pop() {
+            Some((x, y, e)) => {
+                a = x;
+                b = y;
+                exact = e;
+            }
+            None => return Ordering::Equal,
+        }
+    }
+}
+
+/// Compares the tops of `a` and `b`; when they are equal composites, the
+/// pairs of their parts are pushed on `work` (the first to compare last).
+fn cmp_step(a: Term, b: Term, exact: bool, work: &mut Vec<(Term, Term, bool)>) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }
@@ -845,42 +869,32 @@ fn cmp_impl(a: Term, b: Term, exact: bool) -> Ordering {
         Kind::Nil => Ordering::Equal,
         Kind::Tuple => {
             let (x, y) = (a.tuple_unchecked(), b.tuple_unchecked());
-            x.len().cmp(&y.len()).then_with(|| cmp_slices(x, y, exact))
+            let o = x.len().cmp(&y.len());
+            if o == Ordering::Equal {
+                work.extend(x.iter().zip(y).rev().map(|(p, q)| (*p, *q, exact)));
+            }
+            o
         }
         Kind::Map => {
             let (x, y) = (a.map_flat().unwrap(), b.map_flat().unwrap());
-            // Size first, then keys in order, then values in key order.
-            x.len().cmp(&y.len()).then_with(|| {
-                for i in (0..x.len()).step_by(2) {
-                    let o = cmp_exact(x[i], y[i]);
-                    if o != Ordering::Equal {
-                        return o;
-                    }
+            // Size first, then keys in order (exactly), then values in
+            // key order.
+            let o = x.len().cmp(&y.len());
+            if o == Ordering::Equal {
+                for i in (1..x.len()).step_by(2).rev() {
+                    work.push((x[i], y[i], exact));
                 }
-                for i in (1..x.len()).step_by(2) {
-                    let o = cmp_impl(x[i], y[i], exact);
-                    if o != Ordering::Equal {
-                        return o;
-                    }
-                }
-                Ordering::Equal
-            })
-        }
-        Kind::Cons => {
-            let (mut a, mut b) = (a, b);
-            loop {
-                match (a.cons_parts(), b.cons_parts()) {
-                    (Some((ha, ta)), Some((hb, tb))) => {
-                        let o = cmp_impl(ha, hb, exact);
-                        if o != Ordering::Equal {
-                            return o;
-                        }
-                        a = ta;
-                        b = tb;
-                    }
-                    _ => return cmp_impl(a, b, exact),
+                for i in (0..x.len()).step_by(2).rev() {
+                    work.push((x[i], y[i], true));
                 }
             }
+            o
+        }
+        Kind::Cons => {
+            let ((ha, ta), (hb, tb)) = (a.cons_unchecked(), b.cons_unchecked());
+            work.push((ta, tb, exact));
+            work.push((ha, hb, exact));
+            Ordering::Equal
         }
         Kind::Binary => {
             let (x, y) = (a.binary_bytes().unwrap(), b.binary_bytes().unwrap());
@@ -904,6 +918,7 @@ fn cmp_impl(a: Term, b: Term, exact: bool) -> Ordering {
     }
 }
 
+/// Compares two slices of terms in order, then by length.
 fn cmp_slices(x: &[Term], y: &[Term], exact: bool) -> Ordering {
     for (a, b) in x.iter().zip(y) {
         let o = cmp_impl(*a, *b, exact);
