@@ -49,6 +49,10 @@ pub enum Special {
     Apply2,
     /// `erlang:apply/3`
     Apply3,
+    /// A function of a native module written in minierl: the call goes on
+    /// to this `{Module, Function}` with the same arguments (for example
+    /// `erlang:check_process_code/2`, which must wait for a reply).
+    Forward(&'static str, &'static str),
 }
 
 /// One `{M,F,A}` of the export table. Never freed.
@@ -193,6 +197,9 @@ pub struct CodeServer {
     /// Serialises commits (loads, deletes, purges).
     commit_lock: Mutex<()>,
     generation: AtomicUsize,
+    /// The file each module's current code was loaded from
+    /// (`code:is_loaded/1`, `code:which/1`).
+    pub files: Mutex<HashMap<Atom, String>>,
 }
 
 impl Default for CodeServer {
@@ -228,6 +235,7 @@ impl CodeServer {
             instances: RwLock::new(Vec::new()),
             commit_lock: Mutex::new(()),
             generation: AtomicUsize::new(1),
+            files: Mutex::new(HashMap::new()),
         }
     }
 
@@ -300,7 +308,10 @@ impl CodeServer {
         if let Some(p) = prev {
             p.set_state(InstanceState::Old);
         }
-        slots.old = prev;
+        // After `code:delete/1` (no current code) the old code stays old.
+        if prev.is_some() {
+            slots.old = prev;
+        }
         slots.current = Some(inst);
         Ok(())
     }

@@ -1057,6 +1057,10 @@ pub fn call_export(
                     x[argv.len()] = fun;
                     return call_fun(p, x, fun, argv.len() as u8, cp);
                 }
+                Special::Forward(m, f) => {
+                    e = p.vm.code.export(Mfa(atom::intern(m), atom::intern(f), arity));
+                    continue;
+                }
             }
         }
         let t = e.target(p.vm.code.active());

@@ -44,6 +44,10 @@ pub enum MsgKind {
     /// An exit signal from `from`: sent by `exit/2` (`link: false`) or by
     /// a linked process that ended (`link: true`).
     Exit { from: u64, link: bool },
+    /// `erlang:check_process_code(ThisPid, module)` asked by `from` with
+    /// reference number `r`: the scheduler answers it between time slices
+    /// (`bif::code::answer_code_checks`), when the stack is at rest.
+    CheckCode { from: u64, r: u64, module: Atom },
 }
 
 impl Message {
@@ -198,6 +202,9 @@ pub struct Process {
     pub pending_exit: Option<Term>,
     /// Monitors this process holds: (reference number, monitored pid).
     pub monitoring: Vec<(u64, u64)>,
+    /// `check_process_code` requests taken from the inbox, not answered
+    /// yet: (asker, reference number, module).
+    pub code_checks: Vec<(u64, u64, Atom)>,
 }
 
 // SAFETY: `ip` points into immutable, never-freed code; everything else is
@@ -233,6 +240,7 @@ impl Process {
             trap_exit: false,
             pending_exit: None,
             monitoring: Vec::new(),
+            code_checks: Vec::new(),
         }
     }
 
@@ -262,6 +270,9 @@ impl Process {
                 MsgKind::Msg => {
                     self.msgs.push_back(m.term);
                     added = true;
+                }
+                MsgKind::CheckCode { from, r, module } => {
+                    self.code_checks.push((from, r, module));
                 }
                 MsgKind::Exit { from, link } => {
                     if self.pending_exit.is_some() {

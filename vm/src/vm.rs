@@ -361,6 +361,13 @@ impl Vm {
         self.wakeup.notify_one();
     }
 
+    /// The pids of all live processes, in creation order (`processes/0`).
+    pub fn pids(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.procs.read().unwrap().keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
     pub fn is_alive(&self, pid: u64) -> bool {
         self.procs.read().unwrap().contains_key(&pid)
     }
@@ -431,10 +438,15 @@ impl Vm {
             if p.shared.exit_signal.load(Ordering::Acquire) {
                 p.take_inbox();
             }
+            crate::bif::code::answer_code_checks(&mut p);
             let outcome = match p.pending_exit.take() {
                 Some(reason) => Outcome::Crash { class: Class::Exit, reason, trace: Term::NIL },
                 None => interp::run(&mut p, &mut x, interp::REDUCTIONS),
             };
+            if matches!(outcome, Outcome::Yield | Outcome::Wait) {
+                // Requests taken from the inbox during the slice.
+                crate::bif::code::answer_code_checks(&mut p);
+            }
             match outcome {
                 Outcome::Yield => self.enqueue(p),
                 Outcome::Wait => self.park(p),

@@ -14,6 +14,7 @@ use crate::term::Term;
 
 pub mod arith;
 pub mod binary;
+pub mod code;
 pub mod erlang;
 pub mod etf;
 pub mod io;
@@ -42,4 +43,4 @@ pub const fn bif(module: &'static str, function: &'static str, arity: u8, fun: B
 }
 
 /// Every registration table.
-pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS, maps::BIFS, binary::BIFS, io::BIFS, procs::BIFS, unicode::BIFS, math::BIFS, etf::BIFS];
+pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS, maps::BIFS, binary::BIFS, io::BIFS, procs::BIFS, unicode::BIFS, math::BIFS, etf::BIFS, code::BIFS];
