@@ -118,6 +118,23 @@ fn put(x: &mut [Term], stack: &mut [Term], d: Dst, v: Term) {
     }
 }
 
+/// The live x registers at `t`, where a remote call, fun call or apply
+/// continues: a function's entry (just after its `FuncInfo`) takes its
+/// arity (a fun's arity plus its free variables); anything else is the
+/// caller's code after a BIF returned, or `EXIT_OP`, with the result in x0.
+#[cold]
+fn live_after_call(p: &Process, t: *const Op) -> usize {
+    if let Some(inst) = p.vm.code.instance_of(t) {
+        let i = inst.index_of(t) as usize;
+        if i > 0 {
+            if let Op::FuncInfo { arity, .. } = inst.code[i - 1] {
+                return arity as usize;
+            }
+        }
+    }
+    1
+}
+
 /// Prepare `p` to start in `entry` with `args` (already on its heap).
 pub fn setup_call(p: &mut Process, entry: *const Op, args: &[Term]) {
     p.stack.clear();
@@ -182,6 +199,29 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                 p.saved_x.extend_from_slice(&x[..$live as usize]);
                 p.ip = ip;
                 return Outcome::Yield;
+            }
+        }};
+    }
+
+    // A safe point after a remote call, a fun call or an apply: the live
+    // registers are not the call's arity but the arguments of the function
+    // reached (a fun's free variables ride in x registers after its
+    // arguments; `apply/3` passes its list's length), or x0 alone after a
+    // BIF returned. Found only when a collection or a yield needs them.
+    macro_rules! safepoint_call {
+        () => {{
+            reds -= 1;
+            if reds <= 0 || p.heap.wants_gc() {
+                let live = live_after_call(p, ip);
+                if p.heap.wants_gc() {
+                    gc::collect(p, x, live, 0);
+                }
+                if reds <= 0 {
+                    p.reductions += (budget - reds) as u64;
+                    p.saved_x.extend_from_slice(&x[..live]);
+                    p.ip = ip;
+                    return Outcome::Yield;
+                }
             }
         }};
     }
@@ -573,11 +613,14 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                 Op::CallExt { arity, export } => {
                     // SAFETY: the op after a call exists (verified).
                     let cp = unsafe { ip.add(1) };
+                    // Where a BIF finds its caller (`process_info(self(),
+                    // current_function)`); a slice end overwrites it.
+                    p.ip = ip;
                     match call_export(p, x, export, *arity, Some(cp)) {
                         Ok(t) => ip = t,
                         Err(r) => break r,
                     }
-                    safepoint!(*arity);
+                    safepoint_call!();
                     continue;
                 }
                 Op::CallExtOnly { arity, export } => {
@@ -585,7 +628,7 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                         Ok(t) => ip = t,
                         Err(r) => break r,
                     }
-                    safepoint!(*arity);
+                    safepoint_call!();
                     continue;
                 }
                 Op::CallExtLast { arity, export, dealloc } => {
@@ -595,7 +638,7 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                         Ok(t) => ip = t,
                         Err(r) => break r,
                     }
-                    safepoint!(*arity);
+                    safepoint_call!();
                     continue;
                 }
                 Op::CallFun { arity } | Op::CallFunOnly { arity } | Op::CallFunLast { arity, .. } => {
@@ -614,7 +657,7 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                         Ok(t) => ip = t,
                         Err(r) => break r,
                     }
-                    safepoint!(*arity);
+                    safepoint_call!();
                     continue;
                 }
                 Op::Apply { arity } | Op::ApplyOnly { arity } | Op::ApplyLast { arity, .. } => {
@@ -640,7 +683,7 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                         Ok(t) => ip = t,
                         Err(r) => break r,
                     }
-                    safepoint!(*arity);
+                    safepoint_call!();
                     continue;
                 }
                 Op::MakeFun { entry, free, dst } => {

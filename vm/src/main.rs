@@ -31,6 +31,9 @@ struct Cli {
     /// when first called); may be repeated. Also spelled `-pa DIR`.
     #[arg(long = "pa", value_name = "DIR", global = true)]
     pa: Vec<PathBuf>,
+    /// Number of scheduler threads (default: one per core).
+    #[arg(long, value_name = "N", global = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    schedulers: Option<u16>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -302,6 +305,9 @@ fn normalize_args(args: Vec<String>) -> Vec<String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse_from(normalize_args(std::env::args().collect()));
+    if let Some(n) = cli.schedulers {
+        minierl::sched::set_default_schedulers(n as usize);
+    }
     match cli.command {
         Some(Command::Run { file, args }) => run(&cli.pa, &file, &args),
         Some(Command::Compile { out, files }) => compile(out.as_deref(), &files),

@@ -22,7 +22,7 @@ use crate::op::Op;
 use crate::term::Term;
 use crate::vm::Vm;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -85,7 +85,12 @@ pub struct Shared {
     /// An exit signal is in the inbox: the scheduler looks at it before the
     /// next time slice, so a process that never receives still dies of it.
     pub exit_signal: AtomicBool,
+    /// The registered name (an atom index), or `NO_NAME`.
+    pub name: AtomicU32,
 }
+
+/// `Shared::name` of a process without a registered name.
+pub const NO_NAME: u32 = u32::MAX;
 
 impl Shared {
     /// Deliver a message and wake the receiver if it waits. Returns the
@@ -220,6 +225,7 @@ impl Process {
             parked: Mutex::new(None),
             links: Mutex::new(Links::default()),
             exit_signal: AtomicBool::new(false),
+            name: AtomicU32::new(NO_NAME),
         });
         Process {
             pid,

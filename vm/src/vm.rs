@@ -12,14 +12,15 @@ use crate::code::{CodeServer, Mfa, Special};
 use crate::heap::copy_to_fragment;
 use crate::interp::{self, Outcome};
 use crate::op::Op;
+use crate::sched::Scheds;
 use crate::process::{Class, Exc, Message, MsgKind, Process, Shared, EXITED, RUNNABLE, RUNNING, WAITING};
 use crate::term::Term;
 use hashbrown::HashMap;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 /// Compiles a source file into a module (set by the binary; the VM itself
@@ -70,12 +71,52 @@ struct Boot {
     fun0: Box<[Op]>,
 }
 
+/// Shards of the process table: a send looks its target up under the read
+/// lock of one shard (pid modulo `PROC_SHARDS`), so no lock is global and
+/// consecutive pids (spawned together, often talking together) fall into
+/// different shards. 64 shards: far more than cores, a few KB in all.
+pub const PROC_SHARDS: usize = 64;
+
+/// The process table: pid → the shared part of the process.
+struct ProcTable {
+    shards: Box<[RwLock<HashMap<u64, Arc<Shared>>>]>,
+}
+
+impl ProcTable {
+    fn new() -> ProcTable {
+        ProcTable { shards: (0..PROC_SHARDS).map(|_| RwLock::new(HashMap::new())).collect() }
+    }
+    fn shard(&self, pid: u64) -> &RwLock<HashMap<u64, Arc<Shared>>> {
+        &self.shards[pid as usize % PROC_SHARDS]
+    }
+    fn get(&self, pid: u64) -> Option<Arc<Shared>> {
+        self.shard(pid).read().unwrap().get(&pid).cloned()
+    }
+    fn insert(&self, pid: u64, sh: Arc<Shared>) {
+        self.shard(pid).write().unwrap().insert(pid, sh);
+    }
+    fn remove(&self, pid: u64) {
+        self.shard(pid).write().unwrap().remove(&pid);
+    }
+    /// Every live pid, in creation order.
+    fn pids(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = Vec::new();
+        for s in self.shards.iter() {
+            v.extend(s.read().unwrap().keys().copied());
+        }
+        v.sort_unstable();
+        v
+    }
+}
+
 pub struct Vm {
     pub code: CodeServer,
-    procs: RwLock<HashMap<u64, Arc<Shared>>>,
+    procs: ProcTable,
     registered: RwLock<HashMap<Atom, u64>>,
-    runq: Mutex<VecDeque<Box<Process>>>,
-    wakeup: Condvar,
+    /// Run queues, parking and the halt flag (sched.rs).
+    pub sched: Scheds,
+    /// How `run_until_exit` ended, set by the scheduler that saw it.
+    result: Mutex<Option<MainExit>>,
     timers: Mutex<BinaryHeap<Reverse<(Instant, Timer)>>>,
     /// Timers of `erlang:send_after/3` and `start_timer/3` not yet fired,
     /// by reference number.
@@ -118,10 +159,10 @@ impl Vm {
         };
         Box::leak(Box::new(Vm {
             code,
-            procs: RwLock::new(HashMap::new()),
+            procs: ProcTable::new(),
             registered: RwLock::new(HashMap::new()),
-            runq: Mutex::new(VecDeque::new()),
-            wakeup: Condvar::new(),
+            sched: Scheds::new(),
+            result: Mutex::new(None),
             timers: Mutex::new(BinaryHeap::new()),
             msg_timers: Mutex::new(HashMap::new()),
             next_pid: AtomicU64::new(80),
@@ -201,7 +242,7 @@ impl Vm {
     fn new_process(&'static self) -> Process {
         let pid = self.next_pid.fetch_add(1, Ordering::Relaxed);
         let p = Process::new(self, pid);
-        self.procs.write().unwrap().insert(pid, p.shared.clone());
+        self.procs.insert(pid, p.shared.clone());
         p
     }
 
@@ -256,8 +297,13 @@ impl Vm {
         }
     }
 
+    /// The shared part of a live process (`process_info`).
+    pub fn shared_of_pid(&self, pid: u64) -> Option<Arc<Shared>> {
+        self.shared_of(pid)
+    }
+
     fn shared_of(&self, pid: u64) -> Option<Arc<Shared>> {
-        self.procs.read().unwrap().get(&pid).cloned()
+        self.procs.get(pid)
     }
 
     /// Link process `me` (the caller) to `other`. False if `other` does not
@@ -338,8 +384,23 @@ impl Vm {
         let due = Instant::now() + std::time::Duration::from_millis(ms);
         let (term, frag) = copy_to_fragment(msg);
         self.msg_timers.lock().unwrap().insert(r, MsgTimer { due, dest, msg: Message::msg(term, frag) });
-        self.timers.lock().unwrap().push(Reverse((due, Timer::Send(r))));
-        self.wakeup.notify_one();
+        self.add_timer(due, Timer::Send(r));
+    }
+
+    fn ns_since_start(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.started).as_nanos().min(u64::MAX as u128 - 1) as u64
+    }
+
+    fn add_timer(&self, due: Instant, what: Timer) {
+        let ns = self.ns_since_start(due);
+        {
+            let mut t = self.timers.lock().unwrap();
+            t.push(Reverse((due, what)));
+            // Under the timers lock, so `fire_timers` never overwrites a
+            // newer minimum with an older peek.
+            self.sched.next_due.fetch_min(ns, Ordering::SeqCst);
+        }
+        self.sched.timer_added(ns);
     }
 
     /// `erlang:cancel_timer/1`: the milliseconds that were left, if the
@@ -357,19 +418,16 @@ impl Vm {
 
     pub fn enqueue(&self, p: Box<Process>) {
         p.shared.status.store(RUNNABLE, Ordering::Release);
-        self.runq.lock().unwrap().push_back(p);
-        self.wakeup.notify_one();
+        self.sched.push(p);
     }
 
     /// The pids of all live processes, in creation order (`processes/0`).
     pub fn pids(&self) -> Vec<u64> {
-        let mut v: Vec<u64> = self.procs.read().unwrap().keys().copied().collect();
-        v.sort_unstable();
-        v
+        self.procs.pids()
     }
 
     pub fn is_alive(&self, pid: u64) -> bool {
-        self.procs.read().unwrap().contains_key(&pid)
+        self.procs.get(pid).is_some()
     }
 
     pub fn register(&self, name: Atom, pid: u64) -> bool {
@@ -377,11 +435,28 @@ impl Vm {
         if r.contains_key(&name) || r.values().any(|&v| v == pid) {
             return false;
         }
+        // The name is also kept with the process, so that its exit only
+        // touches the registry when it has a name.
+        let Some(sh) = self.shared_of(pid) else { return false };
+        if sh.links.lock().unwrap().dead {
+            return false;
+        }
+        sh.name.store(name.0, Ordering::Release);
         r.insert(name, pid);
         true
     }
     pub fn unregister(&self, name: Atom) -> bool {
-        self.registered.write().unwrap().remove(&name).is_some()
+        let Some(pid) = self.registered.write().unwrap().remove(&name) else { return false };
+        if let Some(sh) = self.shared_of(pid) {
+            let _ = sh.name.compare_exchange(name.0, crate::process::NO_NAME, Ordering::AcqRel, Ordering::Acquire);
+        }
+        true
+    }
+    /// All registered names (`registered/0`).
+    pub fn registered_names(&self) -> Vec<Atom> {
+        let mut v: Vec<Atom> = self.registered.read().unwrap().keys().copied().collect();
+        v.sort_unstable();
+        v
     }
     pub fn whereis(&self, name: Atom) -> Option<u64> {
         self.registered.read().unwrap().get(&name).copied()
@@ -399,7 +474,7 @@ impl Vm {
         } else {
             return Err(Exc::badarg());
         };
-        let target = self.procs.read().unwrap().get(&pid).cloned();
+        let target = self.procs.get(pid);
         if let Some(sh) = target {
             let (term, frag) = copy_to_fragment(msg);
             if let Some(p) = sh.deliver(Message::msg(term, frag)) {
@@ -410,27 +485,81 @@ impl Vm {
     }
 
     /// Run the scheduler loop until process `main` ends.
+    /// Run the schedulers until process `main` ends (or a process halts
+    /// the VM): this thread is scheduler 0, and `--schedulers N` - 1 more
+    /// threads start (see sched.rs). The other threads stop as soon as they
+    /// finish the slice they are in; processes still alive are abandoned.
     pub fn run_until_exit(&'static self, main: u64) -> MainExit {
+        let n = match self.sched.count.load(Ordering::Relaxed) {
+            0 => crate::sched::default_schedulers(),
+            n => n,
+        }
+        .clamp(1, crate::sched::MAX_SCHEDULERS);
+        // A new run (tests and benchmarks run several programs on one VM):
+        // threads of an earlier run see the epoch change and leave.
+        let epoch = self.sched.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        self.sched.stop.store(false, Ordering::SeqCst);
+        *self.result.lock().unwrap() = None;
+        let workers: Vec<crossbeam_deque::Worker<Box<Process>>> =
+            (0..n).map(|_| crossbeam_deque::Worker::new_fifo()).collect();
+        let stealers: Vec<_> = workers.iter().map(|w| w.stealer()).collect();
+        let mut workers = workers.into_iter();
+        let w0 = workers.next().unwrap();
+        for (i, w) in workers.enumerate() {
+            let st = stealers.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("scheduler {}", i + 2))
+                .stack_size(crate::sched::SCHED_STACK)
+                .spawn(move || self.scheduler(main, epoch, w, st, i + 1));
+            if spawned.is_err() {
+                break; // Fewer schedulers: the others still run everything.
+            }
+        }
+        self.scheduler(main, epoch, w0, stealers, 0);
+        self.result.lock().unwrap().take().unwrap_or(MainExit::Halt(1))
+    }
+
+    /// One scheduler thread (number `me`) of run `epoch`.
+    fn scheduler(
+        &'static self,
+        main: u64,
+        epoch: u64,
+        w: crossbeam_deque::Worker<Box<Process>>,
+        stealers: Vec<crossbeam_deque::Stealer<Box<Process>>>,
+        me: usize,
+    ) {
+        self.sched.enter(&w);
+        let exit = self.scheduler_loop(main, epoch, &w, &stealers, me);
+        self.sched.leave();
+        if let Some(e) = exit {
+            let mut r = self.result.lock().unwrap();
+            if r.is_none() {
+                *r = Some(e);
+            }
+            drop(r);
+            self.sched.halt();
+        }
+    }
+
+    fn scheduler_loop(
+        &'static self,
+        main: u64,
+        epoch: u64,
+        w: &crossbeam_deque::Worker<Box<Process>>,
+        stealers: &[crossbeam_deque::Stealer<Box<Process>>],
+        me: usize,
+    ) -> Option<MainExit> {
+        // x registers of this scheduler.
         let mut x = vec![Term::NIL; interp::MAX_X];
+        let mut tick: u32 = 0;
         loop {
+            if self.sched.stop.load(Ordering::Acquire) || self.sched.epoch.load(Ordering::Acquire) != epoch {
+                return None;
+            }
             self.fire_timers();
-            let next = self.runq.lock().unwrap().pop_front();
-            let Some(mut p) = next else {
-                let deadline = self.timers.lock().unwrap().peek().map(|r| r.0 .0);
-                let q = self.runq.lock().unwrap();
-                if q.is_empty() {
-                    match deadline {
-                        Some(d) => {
-                            let now = Instant::now();
-                            if d > now {
-                                drop(self.wakeup.wait_timeout(q, d - now).unwrap());
-                            }
-                        }
-                        None => {
-                            drop(self.wakeup.wait(q).unwrap());
-                        }
-                    }
-                }
+            tick = tick.wrapping_add(1);
+            let Some(mut p) = self.sched.find(w, stealers, me, tick) else {
+                self.sched.sleep(stealers, || self.ns_since_start(Instant::now()));
                 continue;
             };
             p.shared.status.store(RUNNING, Ordering::Release);
@@ -441,7 +570,7 @@ impl Vm {
             crate::bif::code::answer_code_checks(&mut p);
             let outcome = match p.pending_exit.take() {
                 Some(reason) => Outcome::Crash { class: Class::Exit, reason, trace: Term::NIL },
-                None => interp::run(&mut p, &mut x, interp::REDUCTIONS),
+                None => interp::run(&mut p, &mut x, self.sched.budget),
             };
             if matches!(outcome, Outcome::Yield | Outcome::Wait) {
                 // Requests taken from the inbox during the slice.
@@ -457,7 +586,7 @@ impl Vm {
                     }
                     self.exit_process(p, Term::atom(atom::NORMAL));
                     if pid == main {
-                        return MainExit::Normal;
+                        return Some(MainExit::Normal);
                     }
                 }
                 Outcome::Crash { class, reason, trace } => {
@@ -480,14 +609,14 @@ impl Vm {
                         std::mem::forget(reason.1);
                         std::mem::forget(trace.1);
                         self.exit_process(p, exit_reason);
-                        return r;
+                        return Some(r);
                     }
                     if class != Class::Exit {
                         crate::bif::erlang::print_error_report(pid, class, reason, trace);
                     }
                     self.exit_process(p, exit_reason);
                 }
-                Outcome::Halt(n) => return MainExit::Halt(n),
+                Outcome::Halt(n) => return Some(MainExit::Halt(n)),
             }
         }
     }
@@ -499,7 +628,7 @@ impl Vm {
         *sh.parked.lock().unwrap() = Some(p);
         sh.status.store(WAITING, Ordering::Release);
         if let Some(t) = timer {
-            self.timers.lock().unwrap().push(Reverse((t, Timer::Wake(pid))));
+            self.add_timer(t, Timer::Wake(pid));
         }
         // A message may have arrived between the last look and parking.
         if !sh.inbox.lock().unwrap().is_empty() {
@@ -511,13 +640,19 @@ impl Vm {
 
     fn fire_timers(&self) {
         let now = Instant::now();
+        if self.sched.next_due.load(Ordering::Relaxed) > self.ns_since_start(now) {
+            return;
+        }
         loop {
             let due = {
                 let mut t = self.timers.lock().unwrap();
-                match t.peek() {
+                let r = match t.peek() {
                     Some(Reverse((d, _))) if *d <= now => t.pop().map(|r| r.0 .1),
                     _ => None,
-                }
+                };
+                let next = t.peek().map(|r| self.ns_since_start(r.0 .0)).unwrap_or(u64::MAX);
+                self.sched.next_due.store(next, Ordering::SeqCst);
+                r
             };
             let pid = match due {
                 None => break,
@@ -534,7 +669,7 @@ impl Vm {
                     continue;
                 }
             };
-            let sh = self.procs.read().unwrap().get(&pid).cloned();
+            let sh = self.procs.get(pid);
             if let Some(sh) = sh {
                 if let Some(mut p) = sh.wake() {
                     if p.timer.is_some_and(|d| d <= now) {
@@ -556,8 +691,14 @@ impl Vm {
             l.dead = true;
             (std::mem::take(&mut l.links), std::mem::take(&mut l.monitors))
         };
-        self.procs.write().unwrap().remove(&p.pid);
-        self.registered.write().unwrap().retain(|_, v| *v != p.pid);
+        self.procs.remove(p.pid);
+        let name = p.shared.name.swap(crate::process::NO_NAME, Ordering::AcqRel);
+        if name != crate::process::NO_NAME {
+            let mut r = self.registered.write().unwrap();
+            if r.get(&Atom(name)) == Some(&p.pid) {
+                r.remove(&Atom(name));
+            }
+        }
         for l in links {
             let Some(sh) = self.shared_of(l) else { continue };
             let linked = {

@@ -7,7 +7,10 @@
 //!
 //! Environment knobs (for the stress modes of the processes issue):
 //! `LANG_TESTS_FILTER=substr` runs only matching paths; `LANG_TESTS_ARGS`
-//! adds arguments before `run` (e.g. `--schedulers 1`).
+//! adds arguments before `run` (e.g. `--schedulers 1`). Besides the normal
+//! run, `lang_tests_one_scheduler` runs the suite with `--schedulers 1` and
+//! `lang_tests_stress` with a reduction budget of 1 to 10 per slice
+//! (`MINIERL_REDUCTIONS`) on 4 schedulers.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -75,7 +78,19 @@ fn extra_args() -> Vec<String> {
     std::env::var("LANG_TESTS_ARGS").map(|s| s.split_whitespace().map(String::from).collect()).unwrap_or_default()
 }
 
-fn run_program(path: &Path) -> Outcome {
+/// How a suite run starts minierl: arguments before `run`, and the
+/// reduction budget of the stress mode (`MINIERL_REDUCTIONS`), varied per
+/// program between 1 and `max` so different programs switch at different
+/// points.
+#[derive(Clone, Copy)]
+struct Mode {
+    args: &'static [&'static str],
+    stress_max: Option<u64>,
+}
+
+const NORMAL: Mode = Mode { args: &[], stress_max: None };
+
+fn run_program(path: &Path, mode: Mode) -> Outcome {
     let with = |ext: &str| path.with_extension(ext);
     let Ok(expected) = std::fs::read(with("out")) else {
         return Outcome::Fail("no .out file (run scripts/gen-expected.sh)".into());
@@ -86,7 +101,11 @@ fn run_program(path: &Path) -> Outcome {
         .map(|s| s.lines().map(String::from).collect())
         .unwrap_or_default();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_minierl"));
-    cmd.args(extra_args()).arg("run").arg(path).args(&args);
+    cmd.args(extra_args()).args(mode.args).arg("run").arg(path).args(&args);
+    if let Some(max) = mode.stress_max {
+        let h = path.to_string_lossy().bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+        cmd.env("MINIERL_REDUCTIONS", (1 + h % max).to_string());
+    }
     let (out, err, code) = match run_with_timeout(cmd) {
         Ok(r) => r,
         Err(e) => return Outcome::Fail(e),
@@ -153,10 +172,33 @@ fn run_compile_error(path: &Path) -> Outcome {
 
 #[test]
 fn lang_tests() {
+    run_suite(NORMAL, true);
+}
+
+/// The whole suite on one scheduler (the order of a single run queue).
+#[test]
+fn lang_tests_one_scheduler() {
+    run_suite(Mode { args: &["--schedulers", "1"], stress_max: None }, false);
+}
+
+/// The whole suite with a reduction budget of 1 to 10 per slice and more
+/// schedulers than cores: every call, return and back-edge may switch
+/// process or move it to another thread, to shake out interleaving bugs.
+#[test]
+fn lang_tests_stress() {
+    run_suite(Mode { args: &["--schedulers", "4"], stress_max: Some(10) }, false);
+}
+
+/// Run every program (`with_compile_errors`: also the compile error
+/// checks, which do not depend on the mode).
+fn run_suite(mode: Mode, with_compile_errors: bool) {
     let mut files = Vec::new();
     collect(&root(), &mut files);
     if let Ok(f) = std::env::var("LANG_TESTS_FILTER") {
         files.retain(|p| p.to_string_lossy().contains(&f));
+    }
+    if !with_compile_errors {
+        files.retain(|p| !p.components().any(|c| c.as_os_str() == "compile_errors"));
     }
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(PathBuf, Outcome)>> = Mutex::new(Vec::new());
@@ -167,7 +209,7 @@ fn lang_tests() {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(p) = files.get(i) else { break };
                 let in_errors = p.components().any(|c| c.as_os_str() == "compile_errors");
-                let o = if in_errors { run_compile_error(p) } else { run_program(p) };
+                let o = if in_errors { run_compile_error(p) } else { run_program(p, mode) };
                 results.lock().unwrap().push((p.clone(), o));
             });
         }

@@ -37,9 +37,12 @@ pub(crate) fn is_const(e: &Expr) -> bool {
         ExprKind::Cons(..) => unreachable!(),
         ExprKind::Map(fs) => fs.iter().all(|f| !f.exact && is_const(&f.key) && is_const(&f.value)),
         ExprKind::UnOp(UnOp::Neg | UnOp::Plus, x) => matches!(x.kind, ExprKind::Int(_) | ExprKind::Float(_)),
-        ExprKind::FunRemote(m, f, a) => {
-            matches!((&m.kind, &f.kind, &a.kind), (ExprKind::Atom(_), ExprKind::Atom(_), ExprKind::Int(_)))
-        }
+        // An arity over 255 is not a literal (`const_literal` refuses it;
+        // the call then fails at run time with badarg, as in OTP).
+        ExprKind::FunRemote(m, f, a) => match (&m.kind, &f.kind, &a.kind) {
+            (ExprKind::Atom(_), ExprKind::Atom(_), ExprKind::Int(n)) => n.to_u8().is_some(),
+            _ => false,
+        },
         _ => false,
     }
 }

@@ -2,7 +2,8 @@
 //! `unlink/1`, `spawn_link`, `spawn_monitor`, `monitor/2`, `demonitor/1,2`,
 //! `exit/2`, `process_flag(trap_exit, _)`, `erlang:send_after/3`,
 //! `start_timer/3`, `cancel_timer/1`, `read_timer/1` — and the fun BIFs
-//! `fun_info/2` and `make_fun/3` (`fun M:F/A` with variable parts).
+//! `fun_info/2` and `make_fun/3` (`fun M:F/A` with variable parts), and
+//! `process_info/1,2` and `registered/0`.
 //!
 //! The rules are Erlang's (the `erlang` manual page, "Processes" in the
 //! reference manual); `Process::take_inbox` applies those of the receiving
@@ -16,6 +17,12 @@ use crate::term::*;
 use crate::vm::{down_message, SpawnOpts};
 
 pub const BIFS: &[BifDef] = &[
+    bif("erlang", "process_info", 1, |p, a| process_info(p, a[0], None)),
+    bif("erlang", "process_info", 2, |p, a| process_info(p, a[0], Some(a[1]))),
+    bif("erlang", "registered", 0, |p, _| {
+        let names: Vec<Term> = p.vm.registered_names().into_iter().map(Term::atom).collect();
+        Ok(p.heap.list(&names))
+    }),
     bif("erlang", "process_flag", 2, process_flag),
     bif("erlang", "link", 1, link),
     bif("erlang", "unlink", 1, |p, a| match a[0].pid_number() {
@@ -267,4 +274,279 @@ fn fun_info(p: &mut Process, a: &[Term]) -> BifResult {
         _ => return Err(Exc::badarg()),
     };
     Ok(p.heap.tuple(&[a[1], value]))
+}
+
+/// The items of `process_info/1`, in OTP's order (`registered_name`
+/// first when the process has a name).
+const INFO_ALL: &[&str] = &[
+    "current_function",
+    "initial_call",
+    "status",
+    "message_queue_len",
+    "links",
+    "dictionary",
+    "trap_exit",
+    "error_handler",
+    "priority",
+    "total_heap_size",
+    "heap_size",
+    "stack_size",
+    "reductions",
+    "suspending",
+];
+
+/// `process_info(Pid)` and `process_info(Pid, Item | [Item])`.
+///
+/// Another process's private state is read only where that is safe: when
+/// it waits in `receive`, its parked `Box<Process>` is read under the
+/// `parked` lock (a waker must take that lock to run it, so it stays put
+/// and unchanged meanwhile) and the terms are copied into the caller's
+/// heap. A process that is runnable or running on another scheduler
+/// answers from its shared part only: `messages` and `message_queue_len`
+/// then count the messages not yet taken in; its dictionary, monitors,
+/// current function, sizes and reductions are not readable, so they show
+/// as `[]`, `undefined` and 0.
+/// (BEAM would suspend the caller until the target answers; issue 3 keeps
+/// that for later, see spec/processes.md.)
+fn process_info(p: &mut Process, pid_t: Term, item: Option<Term>) -> BifResult {
+    let Some(pid) = pid_t.pid_number() else { return Err(Exc::badarg()) };
+    // Check the item(s) first: badarg even for a dead process.
+    let items: Option<Vec<Atom>> = match item {
+        None => None,
+        Some(t) if t.is_atom() => Some(vec![t.as_atom().unwrap()]),
+        Some(t) => {
+            let mut v = Vec::new();
+            let mut it = t.iter_list();
+            for e in it.by_ref() {
+                v.push(e.as_atom().ok_or_else(Exc::badarg)?);
+            }
+            if !it.tail().is_nil() {
+                return Err(Exc::badarg());
+            }
+            Some(v)
+        }
+    };
+    if let Some(v) = &items {
+        if v.iter().any(|a| !is_info_item(a.name())) {
+            return Err(Exc::badarg());
+        }
+    }
+    let undefined = Term::atom(atom::UNDEFINED);
+    let results: Vec<Term> = if pid == p.pid {
+        let list = info_list(p, items.as_deref());
+        let mut out = Vec::new();
+        for a in list {
+            let v = info_self(p, a);
+            out.push(v);
+        }
+        out
+    } else {
+        let vm = p.vm;
+        let Some(sh) = vm.shared_of_pid(pid) else { return Ok(undefined) };
+        let parked = sh.parked.lock().unwrap();
+        if sh.status.load(std::sync::atomic::Ordering::Acquire) == crate::process::EXITED {
+            return Ok(undefined);
+        }
+        let mut out = Vec::new();
+        match parked.as_ref() {
+            Some(other) if sh.status.load(std::sync::atomic::Ordering::Acquire) == crate::process::WAITING => {
+                let list = info_list(other, items.as_deref());
+                let words = other.heap.capacity_words();
+                for a in list {
+                    let v = info_of(&mut p.heap, other, words, a, "waiting", true);
+                    out.push(v);
+                }
+            }
+            _ => {
+                drop(parked);
+                let status = match sh.status.load(std::sync::atomic::Ordering::Acquire) {
+                    crate::process::RUNNING => "running",
+                    crate::process::WAITING => "waiting",
+                    crate::process::EXITED => return Ok(undefined),
+                    _ => "runnable",
+                };
+                let named = sh.name.load(std::sync::atomic::Ordering::Acquire) != crate::process::NO_NAME;
+                let list: Vec<Atom> = match &items {
+                    Some(v) => v.clone(),
+                    None => {
+                        let mut v: Vec<Atom> = Vec::new();
+                        if named {
+                            v.push(atom::intern("registered_name"));
+                        }
+                        v.extend(INFO_ALL.iter().map(|n| atom::intern(n)));
+                        v
+                    }
+                };
+                for a in list {
+                    let v = info_shared(p, &sh, a, status);
+                    out.push(v);
+                }
+            }
+        }
+        out
+    };
+    match item {
+        // Not registered: `[]` alone, `{registered_name, []}` in a list.
+        Some(t) if t.is_atom() && t.as_atom().map(|a| a.name()) == Some("registered_name") => {
+            let v = results[0].tuple_elements().map(|e| e[1]).unwrap_or(Term::NIL);
+            Ok(if v.is_nil() { Term::NIL } else { results[0] })
+        }
+        Some(t) if t.is_atom() => Ok(results[0]),
+        _ => Ok(p.heap.list(&results)),
+    }
+}
+
+fn is_info_item(n: &str) -> bool {
+    INFO_ALL.contains(&n)
+        || matches!(n, "registered_name" | "messages" | "memory" | "monitors" | "monitored_by")
+}
+
+/// The items to answer: those asked, or `process_info/1`'s.
+fn info_list(q: &Process, items: Option<&[Atom]>) -> Vec<Atom> {
+    match items {
+        Some(v) => v.to_vec(),
+        None => {
+            let mut v = Vec::new();
+            if q.shared.name.load(std::sync::atomic::Ordering::Acquire) != crate::process::NO_NAME {
+                v.push(atom::intern("registered_name"));
+            }
+            v.extend(INFO_ALL.iter().map(|n| atom::intern(n)));
+            v
+        }
+    }
+}
+
+fn info_self(p: &mut Process, a: Atom) -> Term {
+    // Build on the heap taken out for the while, so `p` can be read; the
+    // terms read from `p` are already on that heap (no copy).
+    let mut h = std::mem::replace(&mut p.heap, crate::heap::Heap::new());
+    let words = h.capacity_words();
+    let t = info_of(&mut h, p, words, a, "running", false);
+    let spare = std::mem::replace(&mut p.heap, h);
+    drop(spare);
+    t
+}
+
+fn mfa_tuple(h: &mut crate::heap::Heap, m: Atom, f: Atom, a: u8) -> Term {
+    h.tuple(&[Term::atom(m), Term::atom(f), Term::small(a as i64)])
+}
+
+/// The function holding code address `ip`, if any.
+fn function_of(p: &Process, ip: *const crate::op::Op) -> Option<(Atom, Atom, u8)> {
+    let inst = p.vm.code.instance_of(ip)?;
+    let f = inst.function_at(inst.index_of(ip))?;
+    Some((inst.module, f.name, f.arity))
+}
+
+/// One item about `q` (a parked process, or `p` itself), built on `p`'s heap.
+/// `q_words`: the words of `q`'s heap (`q.heap` is a stand-in when `q`
+/// is the caller); `copy`: the terms of `q` live on another heap.
+fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, status: &str, copy: bool) -> Term {
+    let name = a.name();
+    let copy = |h: &mut crate::heap::Heap, t: Term| if copy { crate::heap::copy_term(t, h) } else { t };
+    let v = match name {
+        "registered_name" => match q.shared.name.load(std::sync::atomic::Ordering::Acquire) {
+            crate::process::NO_NAME => Term::NIL,
+            n => Term::atom(Atom(n)),
+        },
+        "status" => Term::atom(atom::intern(status)),
+        "current_function" => {
+            let (m, f, ar) = function_of(q, q.ip).unwrap_or(q.initial_call);
+            mfa_tuple(h, m, f, ar)
+        }
+        "initial_call" => {
+            let (m, f, ar) = q.initial_call;
+            mfa_tuple(h, m, f, ar)
+        }
+        "message_queue_len" => {
+            let inbox = q.shared.inbox.lock().unwrap().iter().filter(|m| m.kind == crate::process::MsgKind::Msg).count();
+            Term::small((q.msgs.len() + inbox) as i64)
+        }
+        "messages" => {
+            let mut v: Vec<Term> = q.msgs.iter().copied().collect();
+            {
+                let inbox = q.shared.inbox.lock().unwrap();
+                v.extend(inbox.iter().filter(|m| m.kind == crate::process::MsgKind::Msg).map(|m| m.term));
+                // Copy while the inbox lock keeps their fragments alive.
+                for t in v.iter_mut() {
+                    *t = copy(h, *t);
+                }
+            }
+            h.list(&v)
+        }
+        "links" => {
+            let l: Vec<Term> = q.shared.links.lock().unwrap().links.iter().map(|&x| Term::pid(x)).collect();
+            h.list(&l)
+        }
+        "dictionary" => {
+            let d = q.dict.clone();
+            let mut v = Vec::new();
+            for (k, val) in d {
+                let k = copy(h, k);
+                let val = copy(h, val);
+                v.push(h.tuple(&[k, val]));
+            }
+            h.list(&v)
+        }
+        "trap_exit" => Term::bool(q.trap_exit),
+        "error_handler" => Term::atom(atom::intern("error_handler")),
+        "priority" => Term::atom(atom::intern("normal")),
+        "total_heap_size" | "heap_size" => Term::small(q_words as i64),
+        "stack_size" => Term::small(q.stack.len() as i64),
+        "reductions" => h.int(q.reductions as i64),
+        "memory" => h.int((q.memory_bytes() - q.heap.capacity_words() * 8 + q_words * 8) as i64),
+        "suspending" => Term::NIL,
+        "monitors" => {
+            let ms = q.monitoring.clone();
+            let mut v = Vec::new();
+            for (_, t) in ms {
+                v.push(h.tuple(&[Term::atom(atom::intern("process")), Term::pid(t)]));
+            }
+            h.list(&v)
+        }
+        "monitored_by" => {
+            let l: Vec<Term> = q.shared.links.lock().unwrap().monitors.iter().map(|m| Term::pid(m.1)).collect();
+            h.list(&l)
+        }
+        _ => Term::atom(atom::UNDEFINED),
+    };
+    h.tuple(&[Term::atom(a), v])
+}
+
+/// One item about a process running or runnable on another scheduler:
+/// what its shared part tells (see `process_info`).
+fn info_shared(p: &mut Process, sh: &crate::process::Shared, a: Atom, status: &str) -> Term {
+    let v = match a.name() {
+        "registered_name" => match sh.name.load(std::sync::atomic::Ordering::Acquire) {
+            crate::process::NO_NAME => Term::NIL,
+            n => Term::atom(Atom(n)),
+        },
+        "status" => Term::atom(atom::intern(status)),
+        "message_queue_len" => {
+            let n = sh.inbox.lock().unwrap().iter().filter(|m| m.kind == crate::process::MsgKind::Msg).count();
+            Term::small(n as i64)
+        }
+        "messages" => {
+            let inbox = sh.inbox.lock().unwrap();
+            let ts: Vec<Term> = inbox.iter().filter(|m| m.kind == crate::process::MsgKind::Msg).map(|m| m.term).collect();
+            let v: Vec<Term> = ts.into_iter().map(|t| crate::heap::copy_term(t, &mut p.heap)).collect();
+            drop(inbox);
+            p.heap.list(&v)
+        }
+        "links" => {
+            let l: Vec<Term> = sh.links.lock().unwrap().links.iter().map(|&x| Term::pid(x)).collect();
+            p.heap.list(&l)
+        }
+        "monitored_by" => {
+            let l: Vec<Term> = sh.links.lock().unwrap().monitors.iter().map(|m| Term::pid(m.1)).collect();
+            p.heap.list(&l)
+        }
+        "dictionary" | "monitors" | "suspending" => Term::NIL,
+        "trap_exit" => Term::FALSE,
+        "error_handler" => Term::atom(atom::intern("error_handler")),
+        "priority" => Term::atom(atom::intern("normal")),
+        "current_function" | "initial_call" => Term::atom(atom::UNDEFINED),
+        _ => Term::small(0),
+    };
+    p.heap.tuple(&[Term::atom(a), v])
 }
