@@ -186,141 +186,334 @@ pub enum Instr {
     // ---- functions and frames ----
     /// First instruction of every function. Reaching it (by jumping to its
     /// label) raises `function_clause` for that function.
-    FuncInfo { func: FuncIdx },
+    FuncInfo {
+        func: FuncIdx,
+    },
     /// Push a frame of `stack` y slots (initialised to `[]`) and save the
     /// continuation pointer. May collect garbage with x0..live-1 live.
-    Allocate { stack: u16, live: u16 },
+    Allocate {
+        stack: u16,
+        live: u16,
+    },
     /// Pop the frame of `stack` y slots pushed by `Allocate`.
-    Deallocate { stack: u16 },
+    Deallocate {
+        stack: u16,
+    },
     /// Return x0 to the continuation pointer.
     Return,
     /// Make sure `words` heap words are free; may collect garbage.
-    TestHeap { words: u32, live: u16 },
+    TestHeap {
+        words: u32,
+        live: u16,
+    },
 
     // ---- calls ----
     /// Local call with x0..arity-1 as arguments; result in x0.
-    Call { arity: u8, label: Label },
+    Call {
+        arity: u8,
+        label: Label,
+    },
     /// Local tail call without a frame.
-    CallOnly { arity: u8, label: Label },
+    CallOnly {
+        arity: u8,
+        label: Label,
+    },
     /// Deallocate `dealloc` y slots, then local tail call.
-    CallLast { arity: u8, label: Label, dealloc: u16 },
+    CallLast {
+        arity: u8,
+        label: Label,
+        dealloc: u16,
+    },
     /// Remote call through the export table.
-    CallExt { arity: u8, import: ImportIdx },
-    CallExtOnly { arity: u8, import: ImportIdx },
-    CallExtLast { arity: u8, import: ImportIdx, dealloc: u16 },
+    CallExt {
+        arity: u8,
+        import: ImportIdx,
+    },
+    CallExtOnly {
+        arity: u8,
+        import: ImportIdx,
+    },
+    CallExtLast {
+        arity: u8,
+        import: ImportIdx,
+        dealloc: u16,
+    },
     /// Call the fun in x[arity] with x0..arity-1.
-    CallFun { arity: u8 },
-    CallFunOnly { arity: u8 },
-    CallFunLast { arity: u8, dealloc: u16 },
+    CallFun {
+        arity: u8,
+    },
+    CallFunOnly {
+        arity: u8,
+    },
+    CallFunLast {
+        arity: u8,
+        dealloc: u16,
+    },
     /// `M:F(Args)` with module in x[arity] and function in x[arity+1].
-    Apply { arity: u8 },
-    ApplyOnly { arity: u8 },
-    ApplyLast { arity: u8, dealloc: u16 },
+    Apply {
+        arity: u8,
+    },
+    ApplyOnly {
+        arity: u8,
+    },
+    ApplyLast {
+        arity: u8,
+        dealloc: u16,
+    },
     /// Call a BIF (an import that names a native function) with arguments
     /// from `args`; result to `dst`. Never yields, may allocate.
     /// With a `fail` label, an error jumps there (guards); without, it raises.
-    Bif { import: ImportIdx, args: Vec<Src>, dst: Dst, fail: Label, live: u16 },
+    Bif {
+        import: ImportIdx,
+        args: Vec<Src>,
+        dst: Dst,
+        fail: Label,
+        live: u16,
+    },
 
     // ---- moving data ----
-    Move { src: Src, dst: Dst },
-    Swap { a: Dst, b: Dst },
+    Move {
+        src: Src,
+        dst: Dst,
+    },
+    Swap {
+        a: Dst,
+        b: Dst,
+    },
     /// Split the cons in `src` into head and tail.
-    GetList { src: Src, head: Dst, tail: Dst },
-    GetHd { src: Src, dst: Dst },
-    GetTl { src: Src, dst: Dst },
+    GetList {
+        src: Src,
+        head: Dst,
+        tail: Dst,
+    },
+    GetHd {
+        src: Src,
+        dst: Dst,
+    },
+    GetTl {
+        src: Src,
+        dst: Dst,
+    },
     /// Element `index` (0-based) of the tuple in `src`.
-    GetTupleElement { src: Src, index: u32, dst: Dst },
-    PutList { head: Src, tail: Src, dst: Dst },
-    PutTuple { elements: Vec<Src>, dst: Dst },
+    GetTupleElement {
+        src: Src,
+        index: u32,
+        dst: Dst,
+    },
+    PutList {
+        head: Src,
+        tail: Src,
+        dst: Dst,
+    },
+    PutTuple {
+        elements: Vec<Src>,
+        dst: Dst,
+    },
     /// Build a closure over the lambda with the given free variables.
-    MakeFun { lambda: LambdaIdx, free: Vec<Src>, dst: Dst, live: u16 },
+    MakeFun {
+        lambda: LambdaIdx,
+        free: Vec<Src>,
+        dst: Dst,
+        live: u16,
+    },
 
     // ---- tests and branches ----
-    Jump { label: Label },
+    Jump {
+        label: Label,
+    },
     /// Jump to `fail` unless `src` has the type.
-    Test { test: TypeTest, src: Src, fail: Label },
+    Test {
+        test: TypeTest,
+        src: Src,
+        fail: Label,
+    },
     /// Jump to `fail` unless the comparison holds.
-    Cmp { op: CmpOp, a: Src, b: Src, fail: Label },
+    Cmp {
+        op: CmpOp,
+        a: Src,
+        b: Src,
+        fail: Label,
+    },
     /// Jump to `fail` unless `src` is a tuple of `arity` elements.
-    TestArity { src: Src, arity: u32, fail: Label },
+    TestArity {
+        src: Src,
+        arity: u32,
+        fail: Label,
+    },
     /// Jump to `fail` unless `src` is a tuple of `arity` whose first element is `tag`.
-    IsTaggedTuple { src: Src, arity: u32, tag: AtomIdx, fail: Label },
+    IsTaggedTuple {
+        src: Src,
+        arity: u32,
+        tag: AtomIdx,
+        fail: Label,
+    },
     /// Jump to the label of the key equal (`=:=`) to `src`, else `fail`.
-    SelectVal { src: Src, fail: Label, table: Vec<(SelectKey, Label)> },
+    SelectVal {
+        src: Src,
+        fail: Label,
+        table: Vec<(SelectKey, Label)>,
+    },
     /// Jump by tuple arity (`src` must be a tuple), else `fail`.
-    SelectTupleArity { src: Src, fail: Label, table: Vec<(u32, Label)> },
+    SelectTupleArity {
+        src: Src,
+        fail: Label,
+        table: Vec<(u32, Label)>,
+    },
 
     // ---- errors and exceptions ----
     /// Raise `error` with the reason built from `kind` and `src`.
-    Error { kind: ErrorKind, src: Src },
+    Error {
+        kind: ErrorKind,
+        src: Src,
+    },
     /// `erlang:raise(Class, Reason, Stacktrace)` semantics with x0=Class,
     /// x1=Reason, x2=Stacktrace (as captured by a handler).
     Raise,
     /// Enter a `try`: store a catch marker for `handler` in y slot `y`.
-    Try { y: u16, handler: Label },
+    Try {
+        y: u16,
+        handler: Label,
+    },
     /// Leave a `try` normally: clear y slot `y`.
-    TryEnd { y: u16 },
+    TryEnd {
+        y: u16,
+    },
     /// At a `try` handler: clear y slot `y`; x0 = Class, x1 = Reason,
     /// x2 = an opaque stacktrace term (turned into the Erlang list by
     /// `erlang:build_stacktrace/1` or used by `Raise`).
-    TryCase { y: u16 },
+    TryCase {
+        y: u16,
+    },
     /// Enter a `catch Expr`: like `Try`.
-    Catch { y: u16, handler: Label },
+    Catch {
+        y: u16,
+        handler: Label,
+    },
     /// End of a `catch Expr`, reached normally (x0 = value) or by the handler
     /// (x0 becomes `Reason` for throw, `{'EXIT', {Reason, Stack}}` for error,
     /// `{'EXIT', Reason}` for exit). Clears y slot `y`.
-    CatchEnd { y: u16 },
+    CatchEnd {
+        y: u16,
+    },
 
     // ---- messages ----
     /// `x0 ! x1`; result (x1) in x0.
     Send,
     /// Load the message at the save pointer into `dst`, or jump to `fail`
     /// when every message has been looked at.
-    LoopRec { fail: Label, dst: Dst },
+    LoopRec {
+        fail: Label,
+        dst: Dst,
+    },
     /// The message did not match: advance the save pointer, jump to `label`
     /// (the `LoopRec`). Charges a reduction (a back-edge).
-    LoopRecEnd { label: Label },
+    LoopRecEnd {
+        label: Label,
+    },
     /// Take the current message out of the mailbox; reset the save pointer.
     RemoveMessage,
     /// Suspend until a message arrives, then jump to `label` (the `LoopRec`).
-    Wait { label: Label },
+    Wait {
+        label: Label,
+    },
     /// Like `Wait` but with a timeout in milliseconds (integer or `infinity`);
     /// on timeout continue with the next instruction.
-    WaitTimeout { label: Label, timeout: Src },
+    WaitTimeout {
+        label: Label,
+        timeout: Src,
+    },
     /// After a timeout: reset the save pointer.
     Timeout,
 
     // ---- maps ----
     /// `Src#{K => V, ...}` into `dst`; `fail` if `src` is not a map
     /// (Label::NONE raises `{badmap, Src}`).
-    PutMapAssoc { src: Src, dst: Dst, fail: Label, pairs: Vec<(Src, Src)>, live: u16 },
+    PutMapAssoc {
+        src: Src,
+        dst: Dst,
+        fail: Label,
+        pairs: Vec<(Src, Src)>,
+        live: u16,
+    },
     /// `Src#{K := V, ...}`; raises `{badkey, K}` / `{badmap, Src}` or jumps to `fail`.
-    PutMapExact { src: Src, dst: Dst, fail: Label, pairs: Vec<(Src, Src)>, live: u16 },
+    PutMapExact {
+        src: Src,
+        dst: Dst,
+        fail: Label,
+        pairs: Vec<(Src, Src)>,
+        live: u16,
+    },
     /// Jump to `fail` unless the map in `src` has every key.
-    HasMapFields { src: Src, fail: Label, keys: Vec<Src> },
+    HasMapFields {
+        src: Src,
+        fail: Label,
+        keys: Vec<Src>,
+    },
     /// Fetch each key's value into its destination, or jump to `fail`.
-    GetMapElements { src: Src, fail: Label, pairs: Vec<(Src, Dst)> },
+    GetMapElements {
+        src: Src,
+        fail: Label,
+        pairs: Vec<(Src, Dst)>,
+    },
 
     // ---- binaries ----
     /// Build a bitstring from segments into `dst`. On a bad segment jump to
     /// `fail` (or raise `badarg` when `fail` is `Label::NONE`).
-    BsCreate { segments: Vec<Segment>, dst: Dst, fail: Label, live: u16 },
+    BsCreate {
+        segments: Vec<Segment>,
+        dst: Dst,
+        fail: Label,
+        live: u16,
+    },
     /// Start matching the bitstring in `src`: make a match context in `dst`,
     /// or jump to `fail` if `src` is not a bitstring.
-    BsStartMatch { src: Src, dst: Dst, fail: Label, live: u16 },
+    BsStartMatch {
+        src: Src,
+        dst: Dst,
+        fail: Label,
+        live: u16,
+    },
     /// Read a segment from the match context `ctx` into `dst`, advancing it;
     /// jump to `fail` if it does not fit. For `Binary` with `size: None`,
     /// take the rest (which must be a multiple of `unit`).
-    BsGet { ctx: Src, kind: SegKind, size: Option<Src>, unit: u8, flags: SegFlags, dst: Dst, fail: Label, live: u16 },
+    BsGet {
+        ctx: Src,
+        kind: SegKind,
+        size: Option<Src>,
+        unit: u8,
+        flags: SegFlags,
+        dst: Dst,
+        fail: Label,
+        live: u16,
+    },
     /// Skip `size * unit` bits (or the rest when `size` is None).
-    BsSkip { ctx: Src, size: Option<Src>, unit: u8, fail: Label },
+    BsSkip {
+        ctx: Src,
+        size: Option<Src>,
+        unit: u8,
+        fail: Label,
+    },
     /// Jump to `fail` unless exactly `bits` bits remain.
-    BsTestTail { ctx: Src, bits: u32, fail: Label },
+    BsTestTail {
+        ctx: Src,
+        bits: u32,
+        fail: Label,
+    },
     /// Jump to `fail` unless the remaining bit count is a multiple of `unit`.
-    BsTestUnit { ctx: Src, unit: u8, fail: Label },
+    BsTestUnit {
+        ctx: Src,
+        unit: u8,
+        fail: Label,
+    },
     /// Save / restore the position of the match context in `slot`.
-    BsGetPosition { ctx: Src, dst: Dst },
-    BsSetPosition { ctx: Src, pos: Src },
+    BsGetPosition {
+        ctx: Src,
+        dst: Dst,
+    },
+    BsSetPosition {
+        ctx: Src,
+        pos: Src,
+    },
 
     // ---- misc ----
     /// Does nothing (padding left by optimisations).

@@ -84,18 +84,11 @@ mod tests {
         m.code.push(Instr::Return);
         assert!(verify(&m).is_err());
         let mut m = tiny();
-        m.code = vec![
-            Instr::FuncInfo { func: FuncIdx(0) },
-            Instr::Allocate { stack: 1, live: 1 },
-            Instr::Return,
-        ];
+        m.code = vec![Instr::FuncInfo { func: FuncIdx(0) }, Instr::Allocate { stack: 1, live: 1 }, Instr::Return];
         assert!(verify(&m).is_err(), "return with a frame");
         let mut m = tiny();
-        m.code = vec![
-            Instr::FuncInfo { func: FuncIdx(0) },
-            Instr::Move { src: Src::Y(0), dst: Dst::X(0) },
-            Instr::Return,
-        ];
+        m.code =
+            vec![Instr::FuncInfo { func: FuncIdx(0) }, Instr::Move { src: Src::Y(0), dst: Dst::X(0) }, Instr::Return];
         assert!(verify(&m).is_err(), "y without frame");
     }
 

@@ -19,10 +19,17 @@ pub enum Literal {
     Str(Vec<u32>),
     Tuple(Vec<Literal>),
     /// Bytes and the number of bits used (`bits <= 8 * bytes.len()`).
-    Binary { bytes: Vec<u8>, bits: u64 },
+    Binary {
+        bytes: Vec<u8>,
+        bits: u64,
+    },
     Map(Vec<(Literal, Literal)>),
     /// `fun M:F/A` with constant parts.
-    ExportFun { module: AtomIdx, function: AtomIdx, arity: u8 },
+    ExportFun {
+        module: AtomIdx,
+        function: AtomIdx,
+        arity: u8,
+    },
 }
 
 /// A remote function reference used by calls and BIFs.

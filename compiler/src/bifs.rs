@@ -185,10 +185,7 @@ pub const AUTO_IMPORTED: &[(&str, u8, bool, bool)] = &[
 ];
 
 fn lookup(name: &str, arity: usize) -> Option<&'static (&'static str, u8, bool, bool)> {
-    AUTO_IMPORTED
-        .binary_search_by(|(n, a, _, _)| (*n, *a as usize).cmp(&(name, arity)))
-        .ok()
-        .map(|i| &AUTO_IMPORTED[i])
+    AUTO_IMPORTED.binary_search_by(|(n, a, _, _)| (*n, *a as usize).cmp(&(name, arity))).ok().map(|i| &AUTO_IMPORTED[i])
 }
 
 /// `erlang:name/arity` is callable as plain `name(...)`.
@@ -212,10 +209,24 @@ pub fn is_old_bif(name: &str, arity: usize) -> bool {
 pub fn is_type_test(name: &str, arity: usize) -> bool {
     matches!(
         (name, arity),
-        ("float", 1) | ("is_atom", 1) | ("is_binary", 1) | ("is_bitstring", 1) | ("is_boolean", 1)
-            | ("is_float", 1) | ("is_function", 1) | ("is_function", 2) | ("is_integer", 1)
-            | ("is_list", 1) | ("is_map", 1) | ("is_number", 1) | ("is_pid", 1) | ("is_port", 1)
-            | ("is_record", 2) | ("is_record", 3) | ("is_reference", 1) | ("is_tuple", 1)
+        ("float", 1)
+            | ("is_atom", 1)
+            | ("is_binary", 1)
+            | ("is_bitstring", 1)
+            | ("is_boolean", 1)
+            | ("is_float", 1)
+            | ("is_function", 1)
+            | ("is_function", 2)
+            | ("is_integer", 1)
+            | ("is_list", 1)
+            | ("is_map", 1)
+            | ("is_number", 1)
+            | ("is_pid", 1)
+            | ("is_port", 1)
+            | ("is_record", 2)
+            | ("is_record", 3)
+            | ("is_reference", 1)
+            | ("is_tuple", 1)
     )
 }
 

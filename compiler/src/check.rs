@@ -164,7 +164,9 @@ impl<'a> Checker<'a> {
             };
             if seen_function {
                 let at = match f {
-                    Form::Module(n) => self.attr_pos(Span::new(n.span.start.saturating_sub(8) as usize, n.span.end as usize)),
+                    Form::Module(n) => {
+                        self.attr_pos(Span::new(n.span.start.saturating_sub(8) as usize, n.span.end as usize))
+                    }
                     other => self.attr_pos(form_span(other)),
                 };
                 self.error("E0405", at, format!("attribute {} after function definitions", atom(name)));
@@ -201,7 +203,8 @@ impl<'a> Checker<'a> {
                     for f in fs {
                         let key = (f.name.clone(), f.arity as usize);
                         if let Some(prev) = self.imports.get(&key) {
-                            let msg = format!("function {}/{} already imported from {}", atom(&f.name), f.arity, atom(prev));
+                            let msg =
+                                format!("function {}/{} already imported from {}", atom(&f.name), f.arity, atom(prev));
                             let at = self.attr_pos(*span);
                             self.error("E0406", at, msg);
                             continue;
@@ -218,7 +221,8 @@ impl<'a> Checker<'a> {
                     let mut seen = Vec::new();
                     for fd in fields {
                         if seen.contains(&fd.name.name) {
-                            let msg = format!("field {} already defined in record {}", atom(&fd.name.name), atom(&name.name));
+                            let msg =
+                                format!("field {} already defined in record {}", atom(&fd.name.name), atom(&name.name));
                             self.error("E0421", fd.name.span, msg);
                         } else {
                             seen.push(fd.name.name.clone());
@@ -337,7 +341,11 @@ impl<'a> Checker<'a> {
             unused.sort_by_key(|(_, s)| s.start);
             let unused: Vec<_> = unused.into_iter().map(|(k, s)| (k.clone(), *s)).collect();
             for ((name, arity), span) in unused {
-                self.warning("W0401", point(span.start as usize), format!("function {}/{} is unused", atom(&name), arity));
+                self.warning(
+                    "W0401",
+                    point(span.start as usize),
+                    format!("function {}/{} is unused", atom(&name), arity),
+                );
             }
         }
         if !nowarn_unused_record {
@@ -436,7 +444,9 @@ impl<'a> Checker<'a> {
     fn call_local(&mut self, name: &Name, arity: usize, at: Span) {
         let key = (name.name.clone(), arity);
         let local = self.functions.contains_key(&key);
-        let auto = bifs::is_auto_imported(&name.name, arity) && !self.no_auto_import_all && !self.no_auto_import.contains(&key);
+        let auto = bifs::is_auto_imported(&name.name, arity)
+            && !self.no_auto_import_all
+            && !self.no_auto_import.contains(&key);
         if local {
             if auto {
                 let old = bifs::is_old_bif(&name.name, arity);
@@ -664,7 +674,11 @@ impl<'a> Checker<'a> {
                         self.calls.entry(cur).or_default().insert(key);
                     }
                 } else if !bifs::is_auto_imported(&f.name, f.arity as usize) && !self.imports.contains_key(&key) {
-                    self.error("E0403", point(e.span.start as usize), format!("function {}/{} undefined", atom(&f.name), f.arity));
+                    self.error(
+                        "E0403",
+                        point(e.span.start as usize),
+                        format!("function {}/{} undefined", atom(&f.name), f.arity),
+                    );
                 }
             }
             ExprKind::FunRemote(m, f, a) => {
@@ -846,7 +860,8 @@ impl<'a> Checker<'a> {
                         self.mark_used(&var);
                         if let State::Unsafe(kind, where_) = var.state {
                             let (l, c) = line_col(self.src, where_.start as usize);
-                            let msg = format!("variable {} unsafe in '{}' (line {}, column {})", quote_var(v), kind, l, c);
+                            let msg =
+                                format!("variable {} unsafe in '{}' (line {}, column {})", quote_var(v), kind, l, c);
                             self.error("E0502", p.span, msg);
                         }
                         return;
@@ -1033,7 +1048,8 @@ impl<'a> Checker<'a> {
                         self.gexpr(a, vt);
                     }
                 } else if self.functions.contains_key(&key) || self.imports.contains_key(&key) {
-                    let msg = format!("call to local/imported function {}/{} is illegal in guard", atom(&name.name), arity);
+                    let msg =
+                        format!("call to local/imported function {}/{} is illegal in guard", atom(&name.name), arity);
                     self.error("E0602", point(e.span.start as usize), msg);
                     self.guard_args(args, vt);
                 } else {
@@ -1076,8 +1092,27 @@ fn is_guard_operator(f: &str, arity: usize) -> bool {
         1 => matches!(f, "-" | "+" | "not" | "bnot"),
         2 => matches!(
             f,
-            "+" | "-" | "*" | "/" | "div" | "rem" | "band" | "bor" | "bxor" | "bsl" | "bsr" | "and" | "or" | "xor"
-                | "==" | "/=" | "=<" | "<" | ">=" | ">" | "=:=" | "=/="
+            "+" | "-"
+                | "*"
+                | "/"
+                | "div"
+                | "rem"
+                | "band"
+                | "bor"
+                | "bxor"
+                | "bsl"
+                | "bsr"
+                | "and"
+                | "or"
+                | "xor"
+                | "=="
+                | "/="
+                | "=<"
+                | "<"
+                | ">="
+                | ">"
+                | "=:="
+                | "=/="
         ),
         _ => false,
     }
@@ -1091,7 +1126,11 @@ fn quote_var(v: &str) -> String {
 fn form_span(f: &Form) -> Span {
     match f {
         Form::Module(n) => n.span,
-        Form::Export(_, s) | Form::Import(_, _, s) | Form::Compile(_, s) | Form::Record(_, _, s) | Form::Attribute(_, _, s) => *s,
+        Form::Export(_, s)
+        | Form::Import(_, _, s)
+        | Form::Compile(_, s)
+        | Form::Record(_, _, s)
+        | Form::Attribute(_, _, s) => *s,
         Form::Function(f) => f.span,
     }
 }

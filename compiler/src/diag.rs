@@ -77,7 +77,10 @@ pub fn render(file_name: &str, source: &str, diags: &[Diagnostic], color: bool) 
             Severity::Error => ("error", red),
             Severity::Warning => ("warning", yellow),
         };
-        out.push_str(&format!("{bold}{file_name}:{line}:{col}:{reset} {sev_color}{sev}{reset}{bold}: {}{reset}\n", d.message));
+        out.push_str(&format!(
+            "{bold}{file_name}:{line}:{col}:{reset} {sev_color}{sev}{reset}{bold}: {}{reset}\n",
+            d.message
+        ));
         // The source line, if the offset is inside the text.
         let clamped = start.min(source.len());
         let line_start = source[..floor_boundary(source, clamped)].rfind('\n').map_or(0, |i| i + 1);

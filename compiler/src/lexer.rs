@@ -223,9 +223,33 @@ impl fmt::Display for Tok {
 pub fn is_reserved_word(s: &str) -> bool {
     matches!(
         s,
-        "after" | "and" | "andalso" | "band" | "begin" | "bnot" | "bor" | "bsl" | "bsr" | "bxor"
-            | "case" | "catch" | "cond" | "div" | "end" | "fun" | "if" | "let" | "not" | "of"
-            | "or" | "orelse" | "receive" | "rem" | "try" | "when" | "xor"
+        "after"
+            | "and"
+            | "andalso"
+            | "band"
+            | "begin"
+            | "bnot"
+            | "bor"
+            | "bsl"
+            | "bsr"
+            | "bxor"
+            | "case"
+            | "catch"
+            | "cond"
+            | "div"
+            | "end"
+            | "fun"
+            | "if"
+            | "let"
+            | "not"
+            | "of"
+            | "or"
+            | "orelse"
+            | "receive"
+            | "rem"
+            | "try"
+            | "when"
+            | "xor"
     )
 }
 
@@ -816,26 +840,71 @@ mod tests {
         assert_eq!(toks("16#FF 2#1010 1_000"), vec![Tok::Int(255.into()), Tok::Int(10.into()), Tok::Int(1000.into())]);
         assert_eq!(toks("1.0e10 1.5e-3"), vec![Tok::Float(1.0e10), Tok::Float(1.5e-3)]);
         assert_eq!(toks("1.foo"), vec![Tok::Int(1.into()), Tok::Period, Tok::Atom("foo".into())]);
-        assert_eq!(toks("$a $\\n $\\x{41} $\\101 $\\^A $ "), vec![Tok::Char(97), Tok::Char(10), Tok::Char(65), Tok::Char(65), Tok::Char(1), Tok::Char(32)]);
+        assert_eq!(
+            toks("$a $\\n $\\x{41} $\\101 $\\^A $ "),
+            vec![Tok::Char(97), Tok::Char(10), Tok::Char(65), Tok::Char(65), Tok::Char(1), Tok::Char(32)]
+        );
     }
 
     #[test]
     fn strings_and_atoms() {
-        assert_eq!(toks(r#""a\n\t\"\\\x41\x{1F600}\101\^A\q""#), vec![Tok::Str(vec![97, 10, 9, 34, 92, 65, 0x1F600, 65, 1, 113])]);
-        assert_eq!(toks("'a b' 'it''s' foo@bar"), vec![Tok::Atom("a b".into()), Tok::Atom("it".into()), Tok::Atom("s".into()), Tok::Atom("foo@bar".into())]);
-        assert_eq!(toks("X _ _Y case"), vec![Tok::Var("X".into()), Tok::Var("_".into()), Tok::Var("_Y".into()), Tok::Case]);
+        assert_eq!(
+            toks(r#""a\n\t\"\\\x41\x{1F600}\101\^A\q""#),
+            vec![Tok::Str(vec![97, 10, 9, 34, 92, 65, 0x1F600, 65, 1, 113])]
+        );
+        assert_eq!(
+            toks("'a b' 'it''s' foo@bar"),
+            vec![Tok::Atom("a b".into()), Tok::Atom("it".into()), Tok::Atom("s".into()), Tok::Atom("foo@bar".into())]
+        );
+        assert_eq!(
+            toks("X _ _Y case"),
+            vec![Tok::Var("X".into()), Tok::Var("_".into()), Tok::Var("_Y".into()), Tok::Case]
+        );
     }
 
     #[test]
     fn punctuation_and_dots() {
-        assert_eq!(toks("a -> b =:= c =/= d =< e >= f /= g.% x\n"), vec![
-            Tok::Atom("a".into()), Tok::Arrow, Tok::Atom("b".into()), Tok::ExactEq, Tok::Atom("c".into()),
-            Tok::ExactNe, Tok::Atom("d".into()), Tok::Le, Tok::Atom("e".into()), Tok::Ge, Tok::Atom("f".into()),
-            Tok::Ne, Tok::Atom("g".into()), Tok::Dot]);
-        assert_eq!(toks("R#r.f."), vec![Tok::Var("R".into()), Tok::Hash, Tok::Atom("r".into()), Tok::Period, Tok::Atom("f".into()), Tok::Dot]);
-        assert_eq!(toks("<<X:8>> || <- <= := => :: ++ --"), vec![
-            Tok::LtLt, Tok::Var("X".into()), Tok::Colon, Tok::Int(8.into()), Tok::GtGt, Tok::BarBar,
-            Tok::LArrow, Tok::LDArrow, Tok::ColonEq, Tok::FatArrow, Tok::ColonColon, Tok::PlusPlus, Tok::MinusMinus]);
+        assert_eq!(
+            toks("a -> b =:= c =/= d =< e >= f /= g.% x\n"),
+            vec![
+                Tok::Atom("a".into()),
+                Tok::Arrow,
+                Tok::Atom("b".into()),
+                Tok::ExactEq,
+                Tok::Atom("c".into()),
+                Tok::ExactNe,
+                Tok::Atom("d".into()),
+                Tok::Le,
+                Tok::Atom("e".into()),
+                Tok::Ge,
+                Tok::Atom("f".into()),
+                Tok::Ne,
+                Tok::Atom("g".into()),
+                Tok::Dot
+            ]
+        );
+        assert_eq!(
+            toks("R#r.f."),
+            vec![Tok::Var("R".into()), Tok::Hash, Tok::Atom("r".into()), Tok::Period, Tok::Atom("f".into()), Tok::Dot]
+        );
+        assert_eq!(
+            toks("<<X:8>> || <- <= := => :: ++ --"),
+            vec![
+                Tok::LtLt,
+                Tok::Var("X".into()),
+                Tok::Colon,
+                Tok::Int(8.into()),
+                Tok::GtGt,
+                Tok::BarBar,
+                Tok::LArrow,
+                Tok::LDArrow,
+                Tok::ColonEq,
+                Tok::FatArrow,
+                Tok::ColonColon,
+                Tok::PlusPlus,
+                Tok::MinusMinus
+            ]
+        );
     }
 
     #[test]

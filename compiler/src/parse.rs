@@ -72,7 +72,8 @@ pub fn parse_exprs(source: &str) -> Result<Vec<Expr>, Vec<Diagnostic>> {
     }
     let last = toks.last().map(|t| Span::new(t.0, t.2)).unwrap_or_default();
     // `'$shell'() -> Exprs.`: a function form whose body is the input.
-    let mut form = vec![(0, Tok::Atom("$shell".into()), 0), (0, Tok::LParen, 0), (0, Tok::RParen, 0), (0, Tok::Arrow, 0)];
+    let mut form =
+        vec![(0, Tok::Atom("$shell".into()), 0), (0, Tok::LParen, 0), (0, Tok::RParen, 0), (0, Tok::Arrow, 0)];
     form.extend(toks);
     let mut lint = Vec::new();
     match grammar::FormParser::new().parse(source, &mut lint, form.into_iter().map(Ok::<Spanned, Diagnostic>)) {
@@ -122,7 +123,18 @@ fn eval_term(e: &Expr) -> Option<Val> {
         ExprKind::UnOp(UnOp::Not, a) => b(!truth(eval_term(a))?),
         ExprKind::BinOp(BinOp::AndAlso | BinOp::And, x, y) => b(truth(eval_term(x))? && truth(eval_term(y))?),
         ExprKind::BinOp(BinOp::OrElse | BinOp::Or, x, y) => b(truth(eval_term(x))? || truth(eval_term(y))?),
-        ExprKind::BinOp(op @ (BinOp::Eq | BinOp::Ne | BinOp::ExactEq | BinOp::ExactNe | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), x, y) => {
+        ExprKind::BinOp(
+            op @ (BinOp::Eq
+            | BinOp::Ne
+            | BinOp::ExactEq
+            | BinOp::ExactNe
+            | BinOp::Lt
+            | BinOp::Le
+            | BinOp::Gt
+            | BinOp::Ge),
+            x,
+            y,
+        ) => {
             let (x, y) = (eval_term(x)?, eval_term(y)?);
             let o = cmp(&x, &y)?;
             let exact_same = x == y;
@@ -315,15 +327,19 @@ pub(crate) fn attribute(
             }
             _ => Err(bad("import", first_span)),
         },
-        "compile" if args.len() == 1 => Ok(Form::Compile(args.into_iter().next().unwrap_or_else(|| unreachable!()), span)),
+        "compile" if args.len() == 1 => {
+            Ok(Form::Compile(args.into_iter().next().unwrap_or_else(|| unreachable!()), span))
+        }
         "record" => match args.as_slice() {
             [Expr { kind: ExprKind::Atom(r), span: rs }, Expr { kind: ExprKind::Tuple(fields), .. }] => {
                 let mut defs = Vec::new();
                 for f in fields {
                     match &f.kind {
-                        ExprKind::Atom(a) => {
-                            defs.push(RecordFieldDef { name: Name { name: a.clone(), span: f.span }, default: None, span: f.span })
-                        }
+                        ExprKind::Atom(a) => defs.push(RecordFieldDef {
+                            name: Name { name: a.clone(), span: f.span },
+                            default: None,
+                            span: f.span,
+                        }),
                         ExprKind::Match(p, e) => match &p.kind {
                             PatKind::Atom(a) => defs.push(RecordFieldDef {
                                 name: Name { name: a.clone(), span: p.span },
@@ -534,7 +550,10 @@ pub(crate) fn to_pat(e: Expr, lint: &mut Vec<Diagnostic>, src: &str) -> Pat {
             let mut acc = to_pat(*b, lint, src);
             for (c, s) in prefix.into_iter().rev() {
                 let cs = Span::new(s.start as usize, span.end as usize);
-                acc = Pat { kind: PatKind::Cons(Box::new(Pat { kind: PatKind::Int(c), span: s }), Box::new(acc)), span: cs };
+                acc = Pat {
+                    kind: PatKind::Cons(Box::new(Pat { kind: PatKind::Int(c), span: s }), Box::new(acc)),
+                    span: cs,
+                };
             }
             return Pat { kind: acc.into_kind(), span };
         }

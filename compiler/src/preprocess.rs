@@ -265,9 +265,12 @@ impl<'a> Pp<'a> {
         let mut toks = Vec::new();
         let mut i = 0;
         while i < inner.len() {
-            if let (Tok::Atom(a), Some((_, Tok::LParen, _)), Some((_, name, _)), Some((_, Tok::RParen, _))) =
-                (&inner[i].1, inner.get(i + 1).map(|t| t.clone()), inner.get(i + 2).map(|t| t.clone()), inner.get(i + 3).map(|t| t.clone()))
-            {
+            if let (Tok::Atom(a), Some((_, Tok::LParen, _)), Some((_, name, _)), Some((_, Tok::RParen, _))) = (
+                &inner[i].1,
+                inner.get(i + 1).map(|t| t.clone()),
+                inner.get(i + 2).map(|t| t.clone()),
+                inner.get(i + 3).map(|t| t.clone()),
+            ) {
                 if a == "defined" {
                     if let Some(name) = is_name(&name) {
                         let v = if self.is_defined(name) { "true" } else { "false" };
@@ -293,7 +296,9 @@ impl<'a> Pp<'a> {
     /// The NAME of `-ifdef(NAME).`, `-undef(NAME).`.
     fn directive_name(&self, form: &[Spanned]) -> Option<String> {
         match form {
-            [_, _, (_, Tok::LParen, _), (_, n, _), (_, Tok::RParen, _), (_, Tok::Dot, _)] => is_name(n).map(str::to_string),
+            [_, _, (_, Tok::LParen, _), (_, n, _), (_, Tok::RParen, _), (_, Tok::Dot, _)] => {
+                is_name(n).map(str::to_string)
+            }
             _ => None,
         }
     }
@@ -358,7 +363,14 @@ impl<'a> Pp<'a> {
         let arity = params.as_ref().map(Vec::len);
         let predefined = matches!(
             name.as_str(),
-            "MODULE" | "MODULE_STRING" | "FILE" | "LINE" | "FUNCTION_NAME" | "FUNCTION_ARITY" | "MACHINE" | "OTP_RELEASE"
+            "MODULE"
+                | "MODULE_STRING"
+                | "FILE"
+                | "LINE"
+                | "FUNCTION_NAME"
+                | "FUNCTION_ARITY"
+                | "MACHINE"
+                | "OTP_RELEASE"
         );
         let defs = self.macros.entry(name.clone()).or_default();
         if predefined || defs.contains_key(&arity) {
@@ -380,7 +392,9 @@ impl<'a> Pp<'a> {
                 continue;
             }
             let (name, name_tok) = match toks.get(i + 1) {
-                Some(nt @ (_, n, _)) if is_name(n).is_some() => (is_name(n).unwrap_or_default().to_string(), nt.clone()),
+                Some(nt @ (_, n, _)) if is_name(n).is_some() => {
+                    (is_name(n).unwrap_or_default().to_string(), nt.clone())
+                }
                 _ => {
                     // `?` not followed by a name: erlc says "syntax error before" it.
                     let at = toks.get(i + 1).map(sp).unwrap_or_else(|| sp(t));
@@ -506,10 +520,22 @@ fn macro_args(toks: &[Spanned]) -> Option<(Vec<Vec<Spanned>>, usize)> {
     let mut depth = 0usize;
     for (i, t) in toks.iter().enumerate().skip(1) {
         match &t.1 {
-            Tok::LParen | Tok::LBrack | Tok::LBrace | Tok::LtLt | Tok::Begin | Tok::If | Tok::Case | Tok::Receive
+            Tok::LParen
+            | Tok::LBrack
+            | Tok::LBrace
+            | Tok::LtLt
+            | Tok::Begin
+            | Tok::If
+            | Tok::Case
+            | Tok::Receive
             | Tok::Try => depth += 1,
             Tok::Fun if matches!(toks.get(i + 1), Some((_, Tok::LParen, _))) => depth += 1,
-            Tok::Fun if matches!((toks.get(i + 1), toks.get(i + 2)), (Some((_, Tok::Var(_), _)), Some((_, Tok::LParen, _)))) => {
+            Tok::Fun
+                if matches!(
+                    (toks.get(i + 1), toks.get(i + 2)),
+                    (Some((_, Tok::Var(_), _)), Some((_, Tok::LParen, _)))
+                ) =>
+            {
                 depth += 1
             }
             Tok::RParen if depth == 0 => {

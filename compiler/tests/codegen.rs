@@ -185,7 +185,13 @@ fn errors_have_erlang_reasons() {
     );
     let kinds: Vec<bc::ErrorKind> =
         m.code.iter().filter_map(|i| if let Instr::Error { kind, .. } = i { Some(*kind) } else { None }).collect();
-    for k in [bc::ErrorKind::Badmatch, bc::ErrorKind::CaseClause, bc::ErrorKind::IfClause, bc::ErrorKind::TryClause, bc::ErrorKind::Badrecord] {
+    for k in [
+        bc::ErrorKind::Badmatch,
+        bc::ErrorKind::CaseClause,
+        bc::ErrorKind::IfClause,
+        bc::ErrorKind::TryClause,
+        bc::ErrorKind::Badrecord,
+    ] {
         assert!(kinds.contains(&k), "{k:?} missing");
     }
 }
@@ -206,7 +212,10 @@ fn operators_and_bifs() {
             _ => None,
         })
         .collect();
-    for op in ["+", "-", "*", "/", "div", "rem", "bnot", "band", "bsl", "==", "=/=", "<", ">=", "and", "not", "xor", "length", "element", "self"] {
+    for op in [
+        "+", "-", "*", "/", "div", "rem", "bnot", "band", "bsl", "==", "=/=", "<", ">=", "and", "not", "xor", "length",
+        "element", "self",
+    ] {
         assert!(names.iter().any(|n| n == op), "{op} is not a Bif: {names:?}");
     }
     let exts: Vec<String> = f
@@ -303,7 +312,8 @@ fn funs_and_closures() {
     assert!(m.literals.iter().any(|l| matches!(l, bc::Literal::ExportFun { .. })));
     assert!(has(code(&m, "a", 1), |i| matches!(i, Instr::MakeFun { free, .. } if free.len() == 1)));
     // The named fun's recursion calls the lifted function directly.
-    let lifted = m.functions.iter().find(|f| m.atoms[f.name.0 as usize].starts_with("-j/1-fun-")).expect("lifted named fun");
+    let lifted =
+        m.functions.iter().find(|f| m.atoms[f.name.0 as usize].starts_with("-j/1-fun-")).expect("lifted named fun");
     let start = lifted.info.0 as usize;
     let seg = &m.code[start..];
     let end = seg.iter().skip(1).position(|i| matches!(i, Instr::FuncInfo { .. })).map_or(seg.len(), |p| p + 1);
@@ -425,7 +435,11 @@ fn codegen_errors_are_diagnostics() {
 #[test]
 fn long_lists_do_not_overflow() {
     let items: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
-    let src = format!("-module(t).\n-compile(export_all).\nf(X) -> [X, {}].\ng() -> [{}].\n", items.join(", "), items.join(", "));
+    let src = format!(
+        "-module(t).\n-compile(export_all).\nf(X) -> [X, {}].\ng() -> [{}].\n",
+        items.join(", "),
+        items.join(", ")
+    );
     let (ast, _) = minierl_compiler::parse("t.mrl", &src, &Options::default());
     let ast = ast.expect("parses");
     let m = minierl_compiler::codegen::generate(&ast, "t.mrl", &Options::default()).expect("generates");

@@ -58,7 +58,9 @@ fn sx_into(e: &Expr, s: &mut String) {
         ExprKind::Atom(a) => s.push_str(a),
         ExprKind::Int(i) => write!(s, "{i}").unwrap(),
         ExprKind::Float(f) => write!(s, "{f:?}").unwrap(),
-        ExprKind::String(cs) => write!(s, "{:?}", cs.iter().map(|&c| char::from_u32(c).unwrap()).collect::<String>()).unwrap(),
+        ExprKind::String(cs) => {
+            write!(s, "{:?}", cs.iter().map(|&c| char::from_u32(c).unwrap()).collect::<String>()).unwrap()
+        }
         ExprKind::Nil => s.push_str("[]"),
         ExprKind::BinOp(op, a, b) => {
             write!(s, "({op:?} ").unwrap();
@@ -291,7 +293,21 @@ g(_, _) -> ok.
         .collect();
     assert_eq!(
         kinds,
-        ["module", "-author", "-vsn", "export", "-export_type", "import", "compile", "record point 3", "record empty 0", "nd/0", "size/1", "f/0", "g/2"]
+        [
+            "module",
+            "-author",
+            "-vsn",
+            "export",
+            "-export_type",
+            "import",
+            "compile",
+            "record point 3",
+            "record empty 0",
+            "nd/0",
+            "size/1",
+            "f/0",
+            "g/2"
+        ]
     );
     // Macros, folding and strings.
     let body = f_body(&m);
@@ -337,7 +353,8 @@ fn binary_segments() {
 
 #[test]
 fn try_catch_clauses() {
-    let m = ok(&body("try a of X -> X catch throw:T -> T; error:R:S when is_atom(R) -> S; E -> E; C:_ -> C after b end"));
+    let m =
+        ok(&body("try a of X -> X catch throw:T -> T; error:R:S when is_atom(R) -> S; E -> E; C:_ -> C after b end"));
     let ExprKind::Try(t) = &f_body(&m)[0].kind else { panic!() };
     assert_eq!(t.of.len(), 1);
     assert_eq!(t.catches.len(), 4);
@@ -351,7 +368,9 @@ fn try_catch_clauses() {
 
 #[test]
 fn funs() {
-    let m = ok(&body("M = m, F = f, {fun f/0, fun m:f/1, fun M:F/2, fun(X) -> X end, fun Loop(0) -> 0; Loop(N) -> Loop(N - 1) end}"));
+    let m = ok(&body(
+        "M = m, F = f, {fun f/0, fun m:f/1, fun M:F/2, fun(X) -> X end, fun Loop(0) -> 0; Loop(N) -> Loop(N - 1) end}",
+    ));
     let ExprKind::Tuple(es) = &f_body(&m)[2].kind else { panic!() };
     assert!(matches!(&es[0].kind, ExprKind::FunRef(f) if f.name == "f" && f.arity == 0));
     assert!(matches!(&es[1].kind, ExprKind::FunRemote(..)));
@@ -623,7 +642,8 @@ fn lang_tests_compile_errors() {
         }
         n += 1;
         if m.is_some() || got_e != want_e || got_w != want_w {
-            failures.push(format!("{name}:\n want errors:\n{want_e} got:\n{got_e} want warnings:\n{want_w} got:\n{got_w}"));
+            failures
+                .push(format!("{name}:\n want errors:\n{want_e} got:\n{got_e} want warnings:\n{want_w} got:\n{got_w}"));
         }
     }
     println!("{} passed, {} failed", n - failures.len(), failures.len());
@@ -649,7 +669,8 @@ fn lang_tests_programs_have_no_errors() {
                 let name = p.file_name().unwrap().to_str().unwrap().to_string();
                 let (m, d) = parse(&name, &src, &Options::default());
                 if m.is_none() {
-                    let errs: Vec<_> = d.iter().filter(|x| x.severity == Severity::Error).map(|x| diag::short(&src, x)).collect();
+                    let errs: Vec<_> =
+                        d.iter().filter(|x| x.severity == Severity::Error).map(|x| diag::short(&src, x)).collect();
                     failures.push(format!("{}: {errs:?}", p.display()));
                 }
             }
@@ -706,10 +727,10 @@ fn no_panic_on_token_soup() {
     // Random sequences of Erlang tokens get much deeper into the grammar and
     // the checks than random bytes do.
     let toks = [
-        "-", "module", "(", ")", "[", "]", "{", "}", "<<", ">>", ",", ";", ".", ". ", "->", "=>", ":=", "<-", "<=", "||",
-        "|", ":", "=", "==", "!", "#", "?", "??", "X", "_", "a", "'b c'", "1", "2.5", "$a", "\"s\"", "fun", "end", "case",
-        "of", "if", "receive", "after", "try", "catch", "when", "begin", "-define(", "-ifdef(", "-endif.", "-record(",
-        "#r{", "#{", "f(", "m:f(", "andalso", "not", "bnot", "+", "*", "++", "/", "\n",
+        "-", "module", "(", ")", "[", "]", "{", "}", "<<", ">>", ",", ";", ".", ". ", "->", "=>", ":=", "<-", "<=",
+        "||", "|", ":", "=", "==", "!", "#", "?", "??", "X", "_", "a", "'b c'", "1", "2.5", "$a", "\"s\"", "fun",
+        "end", "case", "of", "if", "receive", "after", "try", "catch", "when", "begin", "-define(", "-ifdef(",
+        "-endif.", "-record(", "#r{", "#{", "f(", "m:f(", "andalso", "not", "bnot", "+", "*", "++", "/", "\n",
     ];
     let mut rng = Rng(42);
     for _ in 0..3000 {

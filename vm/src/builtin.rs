@@ -22,30 +22,50 @@ pub fn load(vm: &Vm, m: Atom) -> bool {
 /// ```
 pub fn timer() -> Module {
     // atoms: 0 timer, 1 sleep, 2 ok, 3 tc, 4 erlang, 5 monotonic_time, 6 microsecond, 7 -
-    let atoms: Vec<String> =
-        ["timer", "sleep", "ok", "tc", "erlang", "monotonic_time", "microsecond", "-"].iter().map(|s| s.to_string()).collect();
+    let atoms: Vec<String> = ["timer", "sleep", "ok", "tc", "erlang", "monotonic_time", "microsecond", "-"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let code = vec![
         // sleep/1
         Instr::FuncInfo { func: FuncIdx(0) },
-        Instr::Allocate { stack: 1, live: 1 },             // 1
-        Instr::Move { src: Src::X(0), dst: Dst::Y(0) },    // 2
-        Instr::LoopRec { fail: Label(5), dst: Dst::X(0) }, // 3
-        Instr::LoopRecEnd { label: Label(3) },             // 4
+        Instr::Allocate { stack: 1, live: 1 },                      // 1
+        Instr::Move { src: Src::X(0), dst: Dst::Y(0) },             // 2
+        Instr::LoopRec { fail: Label(5), dst: Dst::X(0) },          // 3
+        Instr::LoopRecEnd { label: Label(3) },                      // 4
         Instr::WaitTimeout { label: Label(3), timeout: Src::Y(0) }, // 5
-        Instr::Timeout,                                    // 6
-        Instr::Deallocate { stack: 1 },                    // 7
+        Instr::Timeout,                                             // 6
+        Instr::Deallocate { stack: 1 },                             // 7
         Instr::Move { src: Src::Atom(AtomIdx(2)), dst: Dst::X(0) }, // 8
-        Instr::Return,                                     // 9
+        Instr::Return,                                              // 9
         // tc/1 at 10
         Instr::FuncInfo { func: FuncIdx(1) },
         Instr::Allocate { stack: 2, live: 1 },
         Instr::Move { src: Src::X(0), dst: Dst::Y(1) },
-        Instr::Bif { import: ImportIdx(0), args: vec![Src::Atom(AtomIdx(6))], dst: Dst::Y(0), fail: Label::NONE, live: 0 },
+        Instr::Bif {
+            import: ImportIdx(0),
+            args: vec![Src::Atom(AtomIdx(6))],
+            dst: Dst::Y(0),
+            fail: Label::NONE,
+            live: 0,
+        },
         Instr::Move { src: Src::Y(1), dst: Dst::X(0) },
         Instr::CallFun { arity: 0 },
         Instr::Move { src: Src::X(0), dst: Dst::Y(1) },
-        Instr::Bif { import: ImportIdx(0), args: vec![Src::Atom(AtomIdx(6))], dst: Dst::X(0), fail: Label::NONE, live: 0 },
-        Instr::Bif { import: ImportIdx(1), args: vec![Src::X(0), Src::Y(0)], dst: Dst::X(0), fail: Label::NONE, live: 1 },
+        Instr::Bif {
+            import: ImportIdx(0),
+            args: vec![Src::Atom(AtomIdx(6))],
+            dst: Dst::X(0),
+            fail: Label::NONE,
+            live: 0,
+        },
+        Instr::Bif {
+            import: ImportIdx(1),
+            args: vec![Src::X(0), Src::Y(0)],
+            dst: Dst::X(0),
+            fail: Label::NONE,
+            live: 1,
+        },
         Instr::PutTuple { elements: vec![Src::X(0), Src::Y(1)], dst: Dst::X(0) },
         Instr::Deallocate { stack: 2 },
         Instr::Return,

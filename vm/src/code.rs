@@ -29,8 +29,8 @@
 use crate::atom::Atom;
 use crate::bif::BifFn;
 use crate::heap::Heap;
-use crate::op::Op;
 pub use crate::op::CodePtr;
+use crate::op::Op;
 use crate::term::{FunEntry, Term};
 use hashbrown::HashMap;
 use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering};

@@ -205,11 +205,7 @@ pub fn collect(p: &mut Process, x: &mut [Term], live: usize, need: usize) {
     }
     let live_words = to.used;
     let want = (GROWTH * (live_words + need)).max(MIN_HEAP_WORDS);
-    let block = if want > to.words.len() || want * 2 < to.words.len() {
-        relocate(p, x, live, to, want)
-    } else {
-        to
-    };
+    let block = if want > to.words.len() || want * 2 < to.words.len() { relocate(p, x, live, to, want) } else { to };
     p.heap.block = block;
     p.heap.frags.clear();
     if verify_enabled() {

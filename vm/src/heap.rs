@@ -539,7 +539,11 @@ mod tests {
         let bits = h.bitstring(&[0xFF], 3);
         assert!(bits.is_bitstring() && !bits.is_binary());
         assert_eq!(bits.binary_bytes().unwrap(), &[0xE0]);
-        let m = h.map(vec![(Term::atom(atom::OK), Term::small(1)), (Term::small(3), Term::small(2)), (Term::small(3), Term::small(9))]);
+        let m = h.map(vec![
+            (Term::atom(atom::OK), Term::small(1)),
+            (Term::small(3), Term::small(2)),
+            (Term::small(3), Term::small(9)),
+        ]);
         assert_eq!(m.map_size(), Some(2));
         assert_eq!(m.map_get(Term::small(3)), Some(Term::small(9)));
         let keys: Vec<Term> = m.map_entries().unwrap().map(|e| e.0).collect();

@@ -312,7 +312,15 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                         Err(e) => {
                             if fail.is_null() {
                                 let args = p.heap.list(&[va, vb]);
-                                break (e, Some(Extra { module: atom::ERLANG, function: atom::intern("+"), args, error_info: true }));
+                                break (
+                                    e,
+                                    Some(Extra {
+                                        module: atom::ERLANG,
+                                        function: atom::intern("+"),
+                                        args,
+                                        error_info: true,
+                                    }),
+                                );
                             }
                             jump!(*fail)
                         }
@@ -336,7 +344,15 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                         Err(e) => {
                             if fail.is_null() {
                                 let args = p.heap.list(&[va, vb]);
-                                break (e, Some(Extra { module: atom::ERLANG, function: atom::intern("-"), args, error_info: true }));
+                                break (
+                                    e,
+                                    Some(Extra {
+                                        module: atom::ERLANG,
+                                        function: atom::intern("-"),
+                                        args,
+                                        error_info: true,
+                                    }),
+                                );
                             }
                             jump!(*fail)
                         }
@@ -378,7 +394,15 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                         Err(e) => {
                             if fail.is_null() {
                                 let args = p.heap.list(&[va, vb]);
-                                break (e, Some(Extra { module: atom::ERLANG, function: atom::intern("+"), args, error_info: true }));
+                                break (
+                                    e,
+                                    Some(Extra {
+                                        module: atom::ERLANG,
+                                        function: atom::intern("+"),
+                                        args,
+                                        error_info: true,
+                                    }),
+                                );
                             }
                             jump!(*fail)
                         }
@@ -401,7 +425,15 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                         Err(e) => {
                             if fail.is_null() {
                                 let args = p.heap.list(&[va, vb]);
-                                break (e, Some(Extra { module: atom::ERLANG, function: atom::intern("-"), args, error_info: true }));
+                                break (
+                                    e,
+                                    Some(Extra {
+                                        module: atom::ERLANG,
+                                        function: atom::intern("-"),
+                                        args,
+                                        error_info: true,
+                                    }),
+                                );
                             }
                             jump!(*fail)
                         }
@@ -760,18 +792,24 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                     }
                     next!()
                 }
-                Op::Send => {
-                    match p.vm.send(p, x[0], x[1]) {
-                        Ok(()) => {
-                            x[0] = x[1];
-                            next!()
-                        }
-                        Err(e) => {
-                            let a = p.heap.list(&[x[0], x[1]]);
-                            break (e, Some(Extra { module: atom::ERLANG, function: atom::intern("!"), args: a, error_info: true }));
-                        }
+                Op::Send => match p.vm.send(p, x[0], x[1]) {
+                    Ok(()) => {
+                        x[0] = x[1];
+                        next!()
                     }
-                }
+                    Err(e) => {
+                        let a = p.heap.list(&[x[0], x[1]]);
+                        break (
+                            e,
+                            Some(Extra {
+                                module: atom::ERLANG,
+                                function: atom::intern("!"),
+                                args: a,
+                                error_info: true,
+                            }),
+                        );
+                    }
+                },
                 Op::LoopRec { fail, dst } => {
                     if p.save >= p.msgs.len() {
                         p.take_inbox();
@@ -856,7 +894,8 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                 Op::PutMapAssoc { src, dst, fail, pairs, .. } | Op::PutMapExact { src, dst, fail, pairs, .. } => {
                     let exact = matches!(op, Op::PutMapExact { .. });
                     let m = g!(*src);
-                    let kv: smallvec::SmallVec<[(Term, Term); 8]> = pairs.iter().map(|(k, v)| (g!(*k), g!(*v))).collect();
+                    let kv: smallvec::SmallVec<[(Term, Term); 8]> =
+                        pairs.iter().map(|(k, v)| (g!(*k), g!(*v))).collect();
                     match crate::bif::maps::update(p, m, &kv, exact) {
                         Ok(t) => {
                             s!(*dst, t);
@@ -1126,7 +1165,13 @@ pub fn call_export(
 }
 
 /// Call the fun `f` with x0..arity-1 (see `call_export` for `cp`).
-pub fn call_fun(p: &mut Process, x: &mut [Term], f: Term, arity: u8, cp: Option<*const Op>) -> Result<*const Op, Raise> {
+pub fn call_fun(
+    p: &mut Process,
+    x: &mut [Term],
+    f: Term,
+    arity: u8,
+    cp: Option<*const Op>,
+) -> Result<*const Op, Raise> {
     match f.fun_view() {
         Some(FunView::Local { arity: fa, free, entry, .. }) => {
             if fa != arity {
@@ -1164,7 +1209,13 @@ pub fn call_fun(p: &mut Process, x: &mut [Term], f: Term, arity: u8, cp: Option<
 }
 
 /// Find the nearest catch and continue there, or end the process.
-fn unwind(p: &mut Process, x: &mut [Term], ip: *const Op, exc: Exc, extra: Option<Extra>) -> Result<*const Op, Outcome> {
+fn unwind(
+    p: &mut Process,
+    x: &mut [Term],
+    ip: *const Op,
+    exc: Exc,
+    extra: Option<Extra>,
+) -> Result<*const Op, Outcome> {
     let (class, reason, args, trace) = match exc {
         Exc::Halt(n) => return Err(Outcome::Halt(n)),
         Exc::Kill(reason) => return Err(Outcome::Crash { class: Class::Exit, reason, trace: Term::NIL }),

@@ -152,7 +152,9 @@ pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError>
 /// tables for every instruction, so check every index first (unreachable
 /// code with a bad index must be an error, not a panic).
 fn check_indices(m: &bc::Module) -> Result<(), LoadError> {
-    let bad = |pc: usize, what: &str| Err(LoadError::BadFile(format!("invalid bytecode at instruction {pc}: {what} index out of range")));
+    let bad = |pc: usize, what: &str| {
+        Err(LoadError::BadFile(format!("invalid bytecode at instruction {pc}: {what} index out of range")))
+    };
     let src_ok = |s: &bc::Src| match s {
         bc::Src::Atom(a) => (a.0 as usize) < m.atoms.len(),
         bc::Src::Lit(l) => (l.0 as usize) < m.literals.len(),
@@ -203,7 +205,10 @@ fn check_indices(m: &bc::Module) -> Result<(), LoadError> {
                     }
                 }
             }
-            Instr::Move { src, dst } | Instr::GetHd { src, dst } | Instr::GetTl { src, dst } | Instr::GetTupleElement { src, dst, .. } => {
+            Instr::Move { src, dst }
+            | Instr::GetHd { src, dst }
+            | Instr::GetTl { src, dst }
+            | Instr::GetTupleElement { src, dst, .. } => {
                 srcs.push(src);
                 dsts.push(dst);
             }
@@ -221,9 +226,10 @@ fn check_indices(m: &bc::Module) -> Result<(), LoadError> {
                 srcs.extend(elements.iter());
                 dsts.push(dst);
             }
-            Instr::Test { src, .. } | Instr::TestArity { src, .. } | Instr::SelectTupleArity { src, .. } | Instr::Error { src, .. } => {
-                srcs.push(src)
-            }
+            Instr::Test { src, .. }
+            | Instr::TestArity { src, .. }
+            | Instr::SelectTupleArity { src, .. }
+            | Instr::Error { src, .. } => srcs.push(src),
             Instr::Cmp { a, b, .. } => {
                 srcs.push(a);
                 srcs.push(b);

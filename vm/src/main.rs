@@ -91,7 +91,8 @@ fn read_source(path: &Path) -> Result<String, String> {
     if path.is_dir() {
         return Err(format!("minierl: cannot read {}: is a directory", path.display()));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("minierl: cannot read {}: {}", path.display(), io_reason(&e)))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("minierl: cannot read {}: {}", path.display(), io_reason(&e)))?;
     Ok(match String::from_utf8(bytes) {
         Ok(s) => s,
         Err(e) => e.into_bytes().iter().map(|&b| b as char).collect(),
@@ -141,8 +142,10 @@ fn read_compiled(path: &Path) -> Result<minierl_bytecode::Module, String> {
     if path.is_dir() {
         return Err(format!("minierl: cannot read {}: is a directory", path.display()));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("minierl: cannot read {}: {}", path.display(), io_reason(&e)))?;
-    let module = minierl_bytecode::decode(&bytes).map_err(|e| format!("minierl: cannot load {}: {e}", path.display()))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("minierl: cannot read {}: {}", path.display(), io_reason(&e)))?;
+    let module =
+        minierl_bytecode::decode(&bytes).map_err(|e| format!("minierl: cannot load {}: {e}", path.display()))?;
     if module.name() != stem(path) {
         return Err(format!(
             "minierl: cannot load {}: it holds module '{}', not '{}'",

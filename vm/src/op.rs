@@ -93,111 +93,372 @@ pub struct Seg {
 /// The internal instructions. See `minierl_bytecode::Instr` for semantics.
 #[derive(Debug)]
 pub enum Op {
-    FuncInfo { module: Atom, function: Atom, arity: u8 },
-    Allocate { stack: u16, live: u16 },
-    Deallocate { stack: u16 },
+    FuncInfo {
+        module: Atom,
+        function: Atom,
+        arity: u8,
+    },
+    Allocate {
+        stack: u16,
+        live: u16,
+    },
+    Deallocate {
+        stack: u16,
+    },
     Return,
-    TestHeap { words: u32, live: u16 },
+    TestHeap {
+        words: u32,
+        live: u16,
+    },
 
-    Call { arity: u8, target: CodePtr },
-    CallOnly { arity: u8, target: CodePtr },
-    CallLast { arity: u8, target: CodePtr, dealloc: u16 },
-    CallExt { arity: u8, export: &'static ExportEntry },
-    CallExtOnly { arity: u8, export: &'static ExportEntry },
-    CallExtLast { arity: u8, export: &'static ExportEntry, dealloc: u16 },
-    CallFun { arity: u8 },
-    CallFunOnly { arity: u8 },
-    CallFunLast { arity: u8, dealloc: u16 },
-    Apply { arity: u8 },
-    ApplyOnly { arity: u8 },
-    ApplyLast { arity: u8, dealloc: u16 },
-    Bif { f: BifFn, args: Box<[Src]>, dst: Dst, fail: CodePtr, live: u16, export: &'static ExportEntry },
-    Add { a: Src, b: Src, dst: Dst, fail: CodePtr, live: u16 },
-    Sub { a: Src, b: Src, dst: Dst, fail: CodePtr, live: u16 },
+    Call {
+        arity: u8,
+        target: CodePtr,
+    },
+    CallOnly {
+        arity: u8,
+        target: CodePtr,
+    },
+    CallLast {
+        arity: u8,
+        target: CodePtr,
+        dealloc: u16,
+    },
+    CallExt {
+        arity: u8,
+        export: &'static ExportEntry,
+    },
+    CallExtOnly {
+        arity: u8,
+        export: &'static ExportEntry,
+    },
+    CallExtLast {
+        arity: u8,
+        export: &'static ExportEntry,
+        dealloc: u16,
+    },
+    CallFun {
+        arity: u8,
+    },
+    CallFunOnly {
+        arity: u8,
+    },
+    CallFunLast {
+        arity: u8,
+        dealloc: u16,
+    },
+    Apply {
+        arity: u8,
+    },
+    ApplyOnly {
+        arity: u8,
+    },
+    ApplyLast {
+        arity: u8,
+        dealloc: u16,
+    },
+    Bif {
+        f: BifFn,
+        args: Box<[Src]>,
+        dst: Dst,
+        fail: CodePtr,
+        live: u16,
+        export: &'static ExportEntry,
+    },
+    Add {
+        a: Src,
+        b: Src,
+        dst: Dst,
+        fail: CodePtr,
+        live: u16,
+    },
+    Sub {
+        a: Src,
+        b: Src,
+        dst: Dst,
+        fail: CodePtr,
+        live: u16,
+    },
 
-    Move { src: Src, dst: Dst },
-    Swap { a: Dst, b: Dst },
-    GetList { src: Src, head: Dst, tail: Dst },
-    GetHd { src: Src, dst: Dst },
-    GetTl { src: Src, dst: Dst },
-    GetTupleElement { src: Src, index: u32, dst: Dst },
-    PutList { head: Src, tail: Src, dst: Dst },
-    PutTuple { elements: Box<[Src]>, dst: Dst },
-    MakeFun { entry: &'static FunEntry, free: Box<[Src]>, dst: Dst },
+    Move {
+        src: Src,
+        dst: Dst,
+    },
+    Swap {
+        a: Dst,
+        b: Dst,
+    },
+    GetList {
+        src: Src,
+        head: Dst,
+        tail: Dst,
+    },
+    GetHd {
+        src: Src,
+        dst: Dst,
+    },
+    GetTl {
+        src: Src,
+        dst: Dst,
+    },
+    GetTupleElement {
+        src: Src,
+        index: u32,
+        dst: Dst,
+    },
+    PutList {
+        head: Src,
+        tail: Src,
+        dst: Dst,
+    },
+    PutTuple {
+        elements: Box<[Src]>,
+        dst: Dst,
+    },
+    MakeFun {
+        entry: &'static FunEntry,
+        free: Box<[Src]>,
+        dst: Dst,
+    },
 
-    Jump { target: CodePtr },
-    Test { test: TypeTest, src: Src, fail: CodePtr },
-    Cmp { op: Cmp, a: Src, b: Src, fail: CodePtr },
-    TestArity { src: Src, arity: u32, fail: CodePtr },
-    IsTaggedTuple { src: Src, arity: u32, tag: Term, fail: CodePtr },
+    Jump {
+        target: CodePtr,
+    },
+    Test {
+        test: TypeTest,
+        src: Src,
+        fail: CodePtr,
+    },
+    Cmp {
+        op: Cmp,
+        a: Src,
+        b: Src,
+        fail: CodePtr,
+    },
+    TestArity {
+        src: Src,
+        arity: u32,
+        fail: CodePtr,
+    },
+    IsTaggedTuple {
+        src: Src,
+        arity: u32,
+        tag: Term,
+        fail: CodePtr,
+    },
     /// Keys that are all immediates are sorted by raw word (binary search);
     /// otherwise `linear` and compared with `=:=`.
-    SelectVal { src: Src, fail: CodePtr, table: Box<[(Term, CodePtr)]>, linear: bool },
-    SelectTupleArity { src: Src, fail: CodePtr, table: Box<[(u32, CodePtr)]> },
+    SelectVal {
+        src: Src,
+        fail: CodePtr,
+        table: Box<[(Term, CodePtr)]>,
+        linear: bool,
+    },
+    SelectTupleArity {
+        src: Src,
+        fail: CodePtr,
+        table: Box<[(u32, CodePtr)]>,
+    },
 
-    Error { kind: ErrorKind, src: Src },
+    Error {
+        kind: ErrorKind,
+        src: Src,
+    },
     Raise,
-    Try { y: u16, handler: CodePtr },
-    TryEnd { y: u16 },
-    TryCase { y: u16 },
-    Catch { y: u16, handler: CodePtr },
-    CatchEnd { y: u16 },
+    Try {
+        y: u16,
+        handler: CodePtr,
+    },
+    TryEnd {
+        y: u16,
+    },
+    TryCase {
+        y: u16,
+    },
+    Catch {
+        y: u16,
+        handler: CodePtr,
+    },
+    CatchEnd {
+        y: u16,
+    },
 
     Send,
-    LoopRec { fail: CodePtr, dst: Dst },
-    LoopRecEnd { target: CodePtr },
+    LoopRec {
+        fail: CodePtr,
+        dst: Dst,
+    },
+    LoopRecEnd {
+        target: CodePtr,
+    },
     RemoveMessage,
-    Wait { target: CodePtr },
-    WaitTimeout { target: CodePtr, timeout: Src },
+    Wait {
+        target: CodePtr,
+    },
+    WaitTimeout {
+        target: CodePtr,
+        timeout: Src,
+    },
     Timeout,
 
-    PutMapAssoc { src: Src, dst: Dst, fail: CodePtr, pairs: Box<[(Src, Src)]>, live: u16 },
-    PutMapExact { src: Src, dst: Dst, fail: CodePtr, pairs: Box<[(Src, Src)]>, live: u16 },
-    HasMapFields { src: Src, fail: CodePtr, keys: Box<[Src]> },
-    GetMapElements { src: Src, fail: CodePtr, pairs: Box<[(Src, Dst)]> },
+    PutMapAssoc {
+        src: Src,
+        dst: Dst,
+        fail: CodePtr,
+        pairs: Box<[(Src, Src)]>,
+        live: u16,
+    },
+    PutMapExact {
+        src: Src,
+        dst: Dst,
+        fail: CodePtr,
+        pairs: Box<[(Src, Src)]>,
+        live: u16,
+    },
+    HasMapFields {
+        src: Src,
+        fail: CodePtr,
+        keys: Box<[Src]>,
+    },
+    GetMapElements {
+        src: Src,
+        fail: CodePtr,
+        pairs: Box<[(Src, Dst)]>,
+    },
 
-    BsCreate { segments: Box<[Seg]>, dst: Dst, fail: CodePtr, live: u16 },
-    BsStartMatch { src: Src, dst: Dst, fail: CodePtr, live: u16 },
-    BsGet { ctx: Src, kind: SegKind, size: Option<Src>, unit: u8, flags: SegFlags, dst: Dst, fail: CodePtr, live: u16 },
-    BsSkip { ctx: Src, size: Option<Src>, unit: u8, fail: CodePtr },
-    BsTestTail { ctx: Src, bits: u32, fail: CodePtr },
-    BsTestUnit { ctx: Src, unit: u8, fail: CodePtr },
-    BsGetPosition { ctx: Src, dst: Dst },
-    BsSetPosition { ctx: Src, pos: Src },
+    BsCreate {
+        segments: Box<[Seg]>,
+        dst: Dst,
+        fail: CodePtr,
+        live: u16,
+    },
+    BsStartMatch {
+        src: Src,
+        dst: Dst,
+        fail: CodePtr,
+        live: u16,
+    },
+    BsGet {
+        ctx: Src,
+        kind: SegKind,
+        size: Option<Src>,
+        unit: u8,
+        flags: SegFlags,
+        dst: Dst,
+        fail: CodePtr,
+        live: u16,
+    },
+    BsSkip {
+        ctx: Src,
+        size: Option<Src>,
+        unit: u8,
+        fail: CodePtr,
+    },
+    BsTestTail {
+        ctx: Src,
+        bits: u32,
+        fail: CodePtr,
+    },
+    BsTestUnit {
+        ctx: Src,
+        unit: u8,
+        fail: CodePtr,
+    },
+    BsGetPosition {
+        ctx: Src,
+        dst: Dst,
+    },
+    BsSetPosition {
+        ctx: Src,
+        pos: Src,
+    },
 
     Nop,
 
     // ---- specialised forms, chosen by the loader (`loader::specialise`) ----
     // Each is one of the generic ops above with its operand kinds fixed, so
     // the interpreter reads its operands without decoding them.
-    MoveXX { src: u16, dst: u16 },
-    MoveXY { src: u16, dst: u16 },
-    MoveYX { src: u16, dst: u16 },
-    MoveYY { src: u16, dst: u16 },
+    MoveXX {
+        src: u16,
+        dst: u16,
+    },
+    MoveXY {
+        src: u16,
+        dst: u16,
+    },
+    MoveYX {
+        src: u16,
+        dst: u16,
+    },
+    MoveYY {
+        src: u16,
+        dst: u16,
+    },
     /// A constant into an x register / y slot.
-    MoveCX { src: Term, dst: u16 },
-    MoveCY { src: Term, dst: u16 },
+    MoveCX {
+        src: Term,
+        dst: u16,
+    },
+    MoveCY {
+        src: Term,
+        dst: u16,
+    },
     /// `Test Cons` / `Test Nil` on an x register.
-    IsConsX { src: u16, fail: CodePtr },
-    IsNilX { src: u16, fail: CodePtr },
+    IsConsX {
+        src: u16,
+        fail: CodePtr,
+    },
+    IsNilX {
+        src: u16,
+        fail: CodePtr,
+    },
     /// `GetList` from an x register.
-    GetListX { src: u16, head: Dst, tail: Dst },
+    GetListX {
+        src: u16,
+        head: Dst,
+        tail: Dst,
+    },
     /// `=:=` / `=/=` against an immediate: one word compare (an immediate is
     /// exactly equal only to itself; integers are normalised, so a bignum is
     /// never equal to a small).
-    IsEqImm { src: Src, imm: Term, fail: CodePtr },
-    IsNeImm { src: Src, imm: Term, fail: CodePtr },
+    IsEqImm {
+        src: Src,
+        imm: Term,
+        fail: CodePtr,
+    },
+    IsNeImm {
+        src: Src,
+        imm: Term,
+        fail: CodePtr,
+    },
     /// `Add` / `Sub` with a small-integer constant operand `imm`. For `Add`,
     /// `swapped` says the constant was the first argument (kept for the
     /// error's argument list).
-    AddImm { a: Src, imm: i64, dst: Dst, fail: CodePtr, swapped: bool },
-    SubImm { a: Src, imm: i64, dst: Dst, fail: CodePtr },
+    AddImm {
+        a: Src,
+        imm: i64,
+        dst: Dst,
+        fail: CodePtr,
+        swapped: bool,
+    },
+    SubImm {
+        a: Src,
+        imm: i64,
+        dst: Dst,
+        fail: CodePtr,
+    },
     /// Fused pairs (`loader::fuse`), each followed by the op it absorbed so
     /// labels to that op still work: `Deallocate` + `Return`; a move of a
     /// constant / of an x register into x0 + `Return`.
-    DeallocReturn { stack: u16 },
-    ReturnConst { src: Term },
-    ReturnX { src: u16 },
+    DeallocReturn {
+        stack: u16,
+    },
+    ReturnConst {
+        src: Term,
+    },
+    ReturnX {
+        src: u16,
+    },
 
     /// Not produced by the loader: the code the VM runs when a process's
     /// outermost function returns (the bottom continuation pointer).

@@ -85,8 +85,30 @@ fn is_op(m: Term, f: Term, arity: usize) -> Option<&'static str> {
         1 => matches!(name, "+" | "-" | "bnot" | "not"),
         2 => matches!(
             name,
-            "+" | "-" | "*" | "/" | "div" | "rem" | "band" | "bor" | "bxor" | "bsl" | "bsr" | "and" | "or" | "xor"
-                | "==" | "/=" | "=<" | "<" | ">=" | ">" | "=:=" | "=/=" | "++" | "--" | "!"
+            "+" | "-"
+                | "*"
+                | "/"
+                | "div"
+                | "rem"
+                | "band"
+                | "bor"
+                | "bxor"
+                | "bsl"
+                | "bsr"
+                | "and"
+                | "or"
+                | "xor"
+                | "=="
+                | "/="
+                | "=<"
+                | "<"
+                | ">="
+                | ">"
+                | "=:="
+                | "=/="
+                | "++"
+                | "--"
+                | "!"
         ),
         _ => false,
     };
@@ -125,7 +147,9 @@ fn location(loc: Term) -> String {
     for e in loc.iter_list() {
         if let Some([k, v]) = e.tuple_elements() {
             match k.as_atom() {
-                Some(crate::atom::FILE) if file.is_none() => file = Some(crate::bif::erlang::list_text(*v).unwrap_or_default()),
+                Some(crate::atom::FILE) if file.is_none() => {
+                    file = Some(crate::bif::erlang::list_text(*v).unwrap_or_default())
+                }
                 Some(crate::atom::LINE) if line.is_none() => line = Some(format::write_term(*v)),
                 _ => {}
             }
@@ -142,7 +166,10 @@ fn pp_arguments(args: &[Term], col: usize) -> String {
     // A list of arguments that is printable would print as a string: the
     // first one is replaced by an atom of the same width, then put back.
     let printable = !args.is_empty()
-        && args.iter().all(|a| a.as_small().is_some_and(|c| (32..=126).contains(&c) || (160..=255).contains(&c) || matches!(c, 8..=13 | 27)));
+        && args.iter().all(|a| {
+            a.as_small()
+                .is_some_and(|c| (32..=126).contains(&c) || (160..=255).contains(&c) || matches!(c, 8..=13 | 27))
+        });
     let owned: Vec<Term> = args.to_vec();
     if printable {
         let first = args[0].as_small().unwrap_or(0).to_string();
@@ -331,7 +358,11 @@ fn is_stacktrace(trace: Term) -> bool {
     let mut it = trace.iter_list();
     for e in it.by_ref() {
         match e.tuple_elements() {
-            Some([m, f, a, i]) if m.is_atom() && f.is_atom() && (a.as_small().is_some() || a.list_length().is_some()) && i.list_length().is_some() => {}
+            Some([m, f, a, i])
+                if m.is_atom()
+                    && f.is_atom()
+                    && (a.as_small().is_some() || a.list_length().is_some())
+                    && i.list_length().is_some() => {}
             _ => return false,
         }
     }
@@ -344,7 +375,11 @@ pub fn uncaught(class: Class, reason: Term, trace: Term) -> String {
     let mut out = format!("** {}", exited(class));
     if !is_stacktrace(trace) {
         // `{Reason, Stack}` printed as a term.
-        let t = pp(&[reason, trace], move || FTerm::Tuple(vec![format::from_term(reason), format::from_term(trace)]), INDENT.len() + 1 + exited(class).len());
+        let t = pp(
+            &[reason, trace],
+            move || FTerm::Tuple(vec![format::from_term(reason), format::from_term(trace)]),
+            INDENT.len() + 1 + exited(class).len(),
+        );
         out.push_str(&t);
         out.push('\n');
         return out;
@@ -451,7 +486,12 @@ fn report_time() -> String {
 pub fn error_report(pid: u64, class: Class, reason: Term, trace: Term) -> Option<String> {
     let body = match class {
         Class::Exit => return None,
-        Class::Error => pp_depth(&[reason, trace], move || FTerm::Tuple(vec![format::from_term(reason), format::from_term(trace)]), 1, -1),
+        Class::Error => pp_depth(
+            &[reason, trace],
+            move || FTerm::Tuple(vec![format::from_term(reason), format::from_term(trace)]),
+            1,
+            -1,
+        ),
         Class::Throw => pp_depth(
             &[reason, trace],
             move || {

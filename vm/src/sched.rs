@@ -153,7 +153,13 @@ impl Scheds {
     }
 
     /// Find a runnable process: local queue, injector, then the others.
-    pub fn find(&self, w: &Worker<Box<Process>>, stealers: &[Stealer<Box<Process>>], me: usize, tick: u32) -> Option<Box<Process>> {
+    pub fn find(
+        &self,
+        w: &Worker<Box<Process>>,
+        stealers: &[Stealer<Box<Process>>],
+        me: usize,
+        tick: u32,
+    ) -> Option<Box<Process>> {
         if tick % FAIRNESS_TICK == 0 {
             if let Some(p) = self.steal_injector(w) {
                 return Some(p);

@@ -643,7 +643,15 @@ impl Term {
                 let e: &'static FunEntry = unsafe { &*(p[0] as *const FunEntry) };
                 // SAFETY: the remaining payload words are terms.
                 let free = unsafe { std::slice::from_raw_parts(p.as_ptr().add(1) as *const Term, p.len() - 1) };
-                Some(FunView::Local { module: e.module, name: e.name, index: e.index, uniq: e.uniq, arity: e.arity, free, entry: e })
+                Some(FunView::Local {
+                    module: e.module,
+                    name: e.name,
+                    index: e.index,
+                    uniq: e.uniq,
+                    arity: e.arity,
+                    free,
+                    entry: e,
+                })
             }
             KIND_EXPORT => {
                 let e = self.export_entry()?;
@@ -933,9 +941,10 @@ fn cmp_funs(a: Term, b: Term, exact: bool) -> Ordering {
     match (a.fun_view().unwrap(), b.fun_view().unwrap()) {
         (FunView::Export { .. }, FunView::Local { .. }) => Ordering::Greater,
         (FunView::Local { .. }, FunView::Export { .. }) => Ordering::Less,
-        (FunView::Export { module: m1, function: f1, arity: a1 }, FunView::Export { module: m2, function: f2, arity: a2 }) => {
-            m1.name().cmp(m2.name()).then(f1.name().cmp(f2.name())).then(a1.cmp(&a2))
-        }
+        (
+            FunView::Export { module: m1, function: f1, arity: a1 },
+            FunView::Export { module: m2, function: f2, arity: a2 },
+        ) => m1.name().cmp(m2.name()).then(f1.name().cmp(f2.name())).then(a1.cmp(&a2)),
         (
             FunView::Local { module: m1, index: i1, uniq: u1, free: f1, entry: e1, .. },
             FunView::Local { module: m2, index: i2, uniq: u2, free: f2, entry: e2, .. },
@@ -1028,7 +1037,9 @@ pub fn debug_fmt(t: Term, f: &mut std::fmt::Formatter<'_>, depth: usize) -> std:
         }
         Kind::Fun | Kind::ExportFun => match t.fun_view().unwrap() {
             FunView::Local { module, index, .. } => write!(f, "#Fun<{}.{}>", module.name(), index),
-            FunView::Export { module, function, arity } => write!(f, "fun {}:{}/{}", module.name(), function.name(), arity),
+            FunView::Export { module, function, arity } => {
+                write!(f, "fun {}:{}/{}", module.name(), function.name(), arity)
+            }
         },
         Kind::Internal => write!(f, "#Internal<{:#x}>", t.0),
     }

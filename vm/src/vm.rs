@@ -12,8 +12,8 @@ use crate::code::{CodeServer, Mfa, Special};
 use crate::heap::copy_to_fragment;
 use crate::interp::{self, Outcome};
 use crate::op::Op;
-use crate::sched::Scheds;
 use crate::process::{Class, Exc, Message, MsgKind, Process, Shared, EXITED, RUNNABLE, RUNNING, WAITING};
+use crate::sched::Scheds;
 use crate::term::Term;
 use hashbrown::HashMap;
 use std::cmp::Reverse;
@@ -207,7 +207,10 @@ impl Vm {
             let src = dir.join(format!("{name}.mrl"));
             let obj = dir.join(format!("{name}.mrlb"));
             if obj.is_file() {
-                let newer = match (std::fs::metadata(&obj).and_then(|m| m.modified()), std::fs::metadata(&src).and_then(|m| m.modified())) {
+                let newer = match (
+                    std::fs::metadata(&obj).and_then(|m| m.modified()),
+                    std::fs::metadata(&src).and_then(|m| m.modified()),
+                ) {
                     (Ok(o), Ok(s)) => o >= s,
                     (Ok(_), Err(_)) => true,
                     _ => false,

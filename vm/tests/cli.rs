@@ -50,13 +50,21 @@ fn exit_codes() {
     let o = minierl(&d, &["run", "ok.mrl"]);
     assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, "hello\n", ""));
 
-    write(&d, "args.mrl", "-module(args).\n-export([main/1]).\nmain(A) -> io:format(\"~p~n\", [A]), erlang:halt(length(A)).\n");
+    write(
+        &d,
+        "args.mrl",
+        "-module(args).\n-export([main/1]).\nmain(A) -> io:format(\"~p~n\", [A]), erlang:halt(length(A)).\n",
+    );
     let o = minierl(&d, &["run", "args.mrl", "a", "-x", "b c"]);
     assert_eq!((o.code, o.stdout.as_str()), (3, "[\"a\",\"-x\",\"b c\"]\n"));
     let o = minierl(&d, &["run", "args.mrl"]);
     assert_eq!((o.code, o.stdout.as_str()), (0, "[]\n"));
 
-    write(&d, "crash.mrl", "-module(crash).\n-export([main/0]).\nmain() -> io:format(\"before~n\"), 1 = length([a, b]).\n");
+    write(
+        &d,
+        "crash.mrl",
+        "-module(crash).\n-export([main/0]).\nmain() -> io:format(\"before~n\"), 1 = length([a, b]).\n",
+    );
     let o = minierl(&d, &["run", "crash.mrl"]);
     assert_eq!(o.code, 1);
     assert_eq!(o.stdout, "before\n");
@@ -182,13 +190,19 @@ fn other_processes_print_an_error_report() {
     let first = strip(blocks[0]);
     assert!(first.starts_with("Error in process <0."), "{first}");
     assert!(
-        first.ends_with(".0> with exit value:\n{{badmatch,2},[{sp,'-main/0-fun-0-',0,[{file,\"sp.mrl\"},{line,5}]}]}\n\n"),
+        first.ends_with(
+            ".0> with exit value:\n{{badmatch,2},[{sp,'-main/0-fun-0-',0,[{file,\"sp.mrl\"},{line,5}]}]}\n\n"
+        ),
         "{first}"
     );
     assert!(strip(blocks[1]).contains("with exit value:\n{{nocatch,t},[{sp,'-main/0-fun-1-',0,"), "{}", blocks[1]);
     // The header has OTP's date form: 25-Nov-2026::12:28:52.839493
     let date = blocks[0].split(" ===").next().unwrap();
-    assert!(date.contains("::") && date.len() == "25-Nov-2026::12:28:52.839493".len() || date.len() == "5-Nov-2026::12:28:52.839493".len(), "{date}");
+    assert!(
+        date.contains("::") && date.len() == "25-Nov-2026::12:28:52.839493".len()
+            || date.len() == "5-Nov-2026::12:28:52.839493".len(),
+        "{date}"
+    );
 }
 
 // ------------------------------------------------------------ diagnostics
@@ -232,7 +246,13 @@ e.mrl:4:1: warning: function h/0 is unused
     write(&d, "s.mrl", "-module(s).\n-export([main/0]).\nmain() -> foo(.\n");
     let o = minierl(&d, &["run", "s.mrl"]);
     assert_eq!(o.code, 1);
-    assert!(o.stderr.starts_with("s.mrl:3:15: error: syntax error before: '.'\n  |\n3 | main() -> foo(.\n  |               ^\n"), "{}", o.stderr);
+    assert!(
+        o.stderr.starts_with(
+            "s.mrl:3:15: error: syntax error before: '.'\n  |\n3 | main() -> foo(.\n  |               ^\n"
+        ),
+        "{}",
+        o.stderr
+    );
 
     // A path is shown as given.
     write(&d, "sub/s.mrl", "-module(s).\n-export([main/0]).\nmain() -> foo(.\n");
@@ -243,7 +263,11 @@ e.mrl:4:1: warning: function h/0 is unused
     write(&d, "other.mrl", "-module(s).\n-export([main/0]).\nmain() -> ok.\n");
     let o = minierl(&d, &["run", "other.mrl"]);
     assert_eq!(o.code, 1);
-    assert!(o.stderr.starts_with("other.mrl:1:9: error: Module name 's' does not match file name 'other'\n"), "{}", o.stderr);
+    assert!(
+        o.stderr.starts_with("other.mrl:1:9: error: Module name 's' does not match file name 'other'\n"),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -276,7 +300,11 @@ fn file_problems_are_clear() {
 #[test]
 fn compile_then_run_compiled_files() {
     let d = scratch("mrlb");
-    write(&d, "src/app.mrl", "-module(app).\n-export([main/1]).\nmain(A) -> io:format(\"~s ~p~n\", [helper:hi(), A]).\n");
+    write(
+        &d,
+        "src/app.mrl",
+        "-module(app).\n-export([main/1]).\nmain(A) -> io:format(\"~s ~p~n\", [helper:hi(), A]).\n",
+    );
     write(&d, "lib/helper.mrl", "-module(helper).\n-export([hi/0]).\nhi() -> \"hi\".\n");
     std::fs::create_dir_all(d.join("ebin")).unwrap();
     let o = minierl(&d, &["compile", "-o", "ebin", "src/app.mrl", "lib/helper.mrl"]);
@@ -330,7 +358,14 @@ fn bad_compiled_files_are_rejected_in_one_line() {
     let mut c = good.clone();
     let n = c.len();
     c[n - 3] ^= 0x40;
-    check("c/m.mrlb", &{ std::fs::create_dir_all(d.join("c")).unwrap(); c }, "minierl: cannot load c/m.mrlb: corrupt file");
+    check(
+        "c/m.mrlb",
+        &{
+            std::fs::create_dir_all(d.join("c")).unwrap();
+            c
+        },
+        "minierl: cannot load c/m.mrlb: corrupt file",
+    );
     let mut v = good.clone();
     v[4] = 99;
     std::fs::create_dir_all(d.join("v")).unwrap();
@@ -429,5 +464,11 @@ main() ->
     assert_eq!(o.code, 1);
     let want_start = "** exception error: no match of right hand side value \n                    {{{{{{{{{{{{{{{{{{{{{{{{{{{{{{...},...},28},27},26},25},\n                                            24},\n";
     assert!(o.stderr.starts_with(want_start), "{}", o.stderr);
-    assert!(o.stderr.ends_with("                      2},\n                     1}\n     in function  rt:main/0 (rt.mrl, line 31)\n"), "{}", o.stderr);
+    assert!(
+        o.stderr.ends_with(
+            "                      2},\n                     1}\n     in function  rt:main/0 (rt.mrl, line 31)\n"
+        ),
+        "{}",
+        o.stderr
+    );
 }

@@ -273,19 +273,31 @@ fn instruction_operand_mutations_never_panic_the_loader() {
                 // Tables: export labels, function arities and labels,
                 // lambda counts, import arities.
                 let (nfuncs, natoms) = (m.functions.len() as u32, m.atoms.len() as u32);
-                if let Some(e) = { let k = rng.below(m.exports.len().max(1)); m.exports.get_mut(k) } {
+                if let Some(e) = {
+                    let k = rng.below(m.exports.len().max(1));
+                    m.exports.get_mut(k)
+                } {
                     e.label.0 = e.label.0.wrapping_add(rng.below(5) as u32).wrapping_sub(2);
                     e.arity = e.arity.wrapping_add(rng.below(3) as u8);
                 }
-                if let Some(f) = { let k = rng.below(m.functions.len().max(1)); m.functions.get_mut(k) } {
+                if let Some(f) = {
+                    let k = rng.below(m.functions.len().max(1));
+                    m.functions.get_mut(k)
+                } {
                     f.arity = rng.next() as u8;
                     f.entry.0 = f.entry.0.wrapping_add(1);
                 }
-                if let Some(l) = { let k = rng.below(m.lambdas.len().max(1)); m.lambdas.get_mut(k) } {
+                if let Some(l) = {
+                    let k = rng.below(m.lambdas.len().max(1));
+                    m.lambdas.get_mut(k)
+                } {
                     l.num_free = rng.next() as u16;
                     l.func.0 = rng.next() as u32 % (nfuncs + 2);
                 }
-                if let Some(i) = { let k = rng.below(m.imports.len().max(1)); m.imports.get_mut(k) } {
+                if let Some(i) = {
+                    let k = rng.below(m.imports.len().max(1));
+                    m.imports.get_mut(k)
+                } {
                     i.arity = rng.next() as u8;
                     i.module.0 = rng.next() as u32 % (natoms + 2);
                 }
@@ -296,11 +308,18 @@ fn instruction_operand_mutations_never_panic_the_loader() {
                     let k = rng.below(m.atoms.len());
                     m.atoms[k] = ["", "a b", "\u{0}", "ok", "m"][rng.below(5)].to_string();
                 }
-                if let Some(l) = { let k = rng.below(m.literals.len().max(1)); m.literals.get_mut(k) } {
+                if let Some(l) = {
+                    let k = rng.below(m.literals.len().max(1));
+                    m.literals.get_mut(k)
+                } {
                     *l = match rng.below(4) {
                         0 => bc::Literal::Atom(bc::AtomIdx(rng.next() as u32 % 1000)),
                         1 => bc::Literal::Binary { bytes: vec![1, 2], bits: rng.below(40) as u64 },
-                        2 => bc::Literal::ExportFun { module: bc::AtomIdx(0), function: bc::AtomIdx(rng.next() as u32 % 100), arity: rng.next() as u8 },
+                        2 => bc::Literal::ExportFun {
+                            module: bc::AtomIdx(0),
+                            function: bc::AtomIdx(rng.next() as u32 % 100),
+                            arity: rng.next() as u8,
+                        },
                         _ => bc::Literal::Str(vec![rng.next() as u32]),
                     };
                 }
@@ -314,11 +333,80 @@ fn instruction_operand_mutations_never_panic_the_loader() {
 }
 
 const TOKENS: &[&str] = &[
-    "(", ")", "[", "]", "{", "}", "<<", ">>", "#{", "=>", ":=", "->", ",", ";", ".", "|", "||", "<-", "<=", "=", "==",
-    "+", "-", "*", "/", "!", "?", "?MODULE", "?LINE", "#r{", "#r.a", "fun", "end", "case", "of", "if", "receive", "after",
-    "try", "catch", "begin", "when", "andalso", "orelse", "not", "X", "_", "'a b'", "\"str\"", "$a", "16#ff", "1.5e3",
-    "2#", "-define(", "-record(", "-export([", "-import(", "-if(", "-ifdef(", "-endif.", "-else.", "\n", " ", "%", "\\",
-    "99999999999999999999999", "1.0e999", "<<X:8/binary>>", "fun f/1", "fun m:f/1", ":", "::", "...", "$",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "<<",
+    ">>",
+    "#{",
+    "=>",
+    ":=",
+    "->",
+    ",",
+    ";",
+    ".",
+    "|",
+    "||",
+    "<-",
+    "<=",
+    "=",
+    "==",
+    "+",
+    "-",
+    "*",
+    "/",
+    "!",
+    "?",
+    "?MODULE",
+    "?LINE",
+    "#r{",
+    "#r.a",
+    "fun",
+    "end",
+    "case",
+    "of",
+    "if",
+    "receive",
+    "after",
+    "try",
+    "catch",
+    "begin",
+    "when",
+    "andalso",
+    "orelse",
+    "not",
+    "X",
+    "_",
+    "'a b'",
+    "\"str\"",
+    "$a",
+    "16#ff",
+    "1.5e3",
+    "2#",
+    "-define(",
+    "-record(",
+    "-export([",
+    "-import(",
+    "-if(",
+    "-ifdef(",
+    "-endif.",
+    "-else.",
+    "\n",
+    " ",
+    "%",
+    "\\",
+    "99999999999999999999999",
+    "1.0e999",
+    "<<X:8/binary>>",
+    "fun f/1",
+    "fun m:f/1",
+    ":",
+    "::",
+    "...",
+    "$",
 ];
 
 fn mutate_source(src: &str, rng: &mut Rng) -> String {
@@ -381,7 +469,13 @@ fn mutated_sources_never_panic_the_compiler() {
     for _ in 0..500 {
         let len = rng.below(200);
         let text: String = (0..len)
-            .map(|_| if rng.below(3) == 0 { TOKENS[rng.below(TOKENS.len())].to_string() } else { char::from_u32(rng.below(0x250) as u32).unwrap_or('x').to_string() })
+            .map(|_| {
+                if rng.below(3) == 0 {
+                    TOKENS[rng.below(TOKENS.len())].to_string()
+                } else {
+                    char::from_u32(rng.below(0x250) as u32).unwrap_or('x').to_string()
+                }
+            })
             .collect();
         let r = catch_unwind(AssertUnwindSafe(|| minierl_compiler::compile("fuzz.mrl", &text, &opts).map(|_| ())));
         if r.is_err() {

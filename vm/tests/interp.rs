@@ -88,7 +88,13 @@ fn looping(n: i64) -> Module {
             Instr::Return,
             Instr::TestHeap { words: 2, live: 1 },
             Instr::PutTuple { elements: vec![Src::X(0)], dst: Dst::X(1) },
-            Instr::Bif { import: minus, args: vec![Src::X(0), Src::Int(1)], dst: Dst::X(0), fail: Label::NONE, live: 2 },
+            Instr::Bif {
+                import: minus,
+                args: vec![Src::X(0), Src::Int(1)],
+                dst: Dst::X(0),
+                fail: Label::NONE,
+                live: 2,
+            },
             Instr::CallOnly { arity: 2, label: Label(e) },
         ]
     });
@@ -131,7 +137,13 @@ fn deep() -> Module {
             Instr::Cmp { op: CmpOp::EqExact, a: Src::X(0), b: Src::Int(0), fail: Label(e + 2) },
             Instr::Return,
             Instr::Allocate { stack: 0, live: 1 },
-            Instr::Bif { import: minus, args: vec![Src::X(0), Src::Int(1)], dst: Dst::X(0), fail: Label::NONE, live: 1 },
+            Instr::Bif {
+                import: minus,
+                args: vec![Src::X(0), Src::Int(1)],
+                dst: Dst::X(0),
+                fail: Label::NONE,
+                live: 1,
+            },
             Instr::Call { arity: 1, label: Label(e) },
             Instr::Bif { import: plus, args: vec![Src::X(0), Src::Int(1)], dst: Dst::X(0), fail: Label::NONE, live: 1 },
             Instr::Deallocate { stack: 0 },
@@ -145,7 +157,13 @@ fn deep() -> Module {
             Instr::Return,
             Instr::Allocate { stack: 1, live: 1 },
             Instr::Move { src: Src::X(0), dst: Dst::Y(0) },
-            Instr::Bif { import: minus, args: vec![Src::X(0), Src::Int(1)], dst: Dst::X(0), fail: Label::NONE, live: 1 },
+            Instr::Bif {
+                import: minus,
+                args: vec![Src::X(0), Src::Int(1)],
+                dst: Dst::X(0),
+                fail: Label::NONE,
+                live: 1,
+            },
             Instr::Call { arity: 1, label: Label(e) },
             Instr::TestHeap { words: 2, live: 1 },
             Instr::PutList { head: Src::Y(0), tail: Src::X(0), dst: Dst::X(0) },
@@ -182,18 +200,24 @@ fn exceptions() -> Module {
     let caught = a.atom("caught");
     a.func("main", 0, true, |_, e| {
         vec![
-            Instr::Allocate { stack: 2, live: 0 },                         // e
-            Instr::Try { y: 0, handler: Label(e + 6) },                    // e+1
-            Instr::Move { src: Src::Atom(foo), dst: Dst::X(0) },           // e+2
-            Instr::CallExt { arity: 1, import: error1 },                   // e+3
-            Instr::TryEnd { y: 0 },                                        // e+4
-            Instr::Jump { label: Label(e + 8) },                           // e+5
-            Instr::TryCase { y: 0 },                                       // e+6
+            Instr::Allocate { stack: 2, live: 0 },               // e
+            Instr::Try { y: 0, handler: Label(e + 6) },          // e+1
+            Instr::Move { src: Src::Atom(foo), dst: Dst::X(0) }, // e+2
+            Instr::CallExt { arity: 1, import: error1 },         // e+3
+            Instr::TryEnd { y: 0 },                              // e+4
+            Instr::Jump { label: Label(e + 8) },                 // e+5
+            Instr::TryCase { y: 0 },                             // e+6
             Instr::PutTuple { elements: vec![Src::Atom(caught), Src::X(1)], dst: Dst::X(0) }, // e+7
-            Instr::Move { src: Src::X(0), dst: Dst::Y(1) },                // e+8
-            Instr::Catch { y: 0, handler: Label(e + 11) },                 // e+9
-            Instr::Bif { import: plus, args: vec![Src::Int(1), Src::Atom(aa)], dst: Dst::X(0), fail: Label::NONE, live: 0 }, // e+10
-            Instr::CatchEnd { y: 0 },                                      // e+11
+            Instr::Move { src: Src::X(0), dst: Dst::Y(1) },      // e+8
+            Instr::Catch { y: 0, handler: Label(e + 11) },       // e+9
+            Instr::Bif {
+                import: plus,
+                args: vec![Src::Int(1), Src::Atom(aa)],
+                dst: Dst::X(0),
+                fail: Label::NONE,
+                live: 0,
+            }, // e+10
+            Instr::CatchEnd { y: 0 },                            // e+11
             Instr::GetTupleElement { src: Src::X(0), index: 1, dst: Dst::X(0) }, // {badarith, Stack}
             Instr::GetTupleElement { src: Src::X(0), index: 0, dst: Dst::X(0) },
             Instr::PutTuple { elements: vec![Src::Y(1), Src::X(0)], dst: Dst::X(0) },
@@ -258,18 +282,18 @@ fn receive_and_sleep() {
     let to = a.atom("timeout");
     a.func("main", 0, true, |_, e| {
         vec![
-            Instr::Allocate { stack: 0, live: 0 },                                  // e
-            Instr::Move { src: Src::Int(20), dst: Dst::X(0) },                      // e+1
-            Instr::CallExt { arity: 1, import: sleep },                             // e+2
+            Instr::Allocate { stack: 0, live: 0 },             // e
+            Instr::Move { src: Src::Int(20), dst: Dst::X(0) }, // e+1
+            Instr::CallExt { arity: 1, import: sleep },        // e+2
             Instr::Bif { import: selff, args: vec![], dst: Dst::X(0), fail: Label::NONE, live: 0 }, // e+3
-            Instr::Move { src: Src::Atom(hi), dst: Dst::X(1) },                     // e+4
-            Instr::Send,                                                            // e+5
-            Instr::LoopRec { fail: Label(e + 10), dst: Dst::X(0) },                 // e+6
-            Instr::RemoveMessage,                                                   // e+7
-            Instr::Deallocate { stack: 0 },                                         // e+8
-            Instr::Return,                                                          // e+9
-            Instr::WaitTimeout { label: Label(e + 6), timeout: Src::Int(1000) },    // e+10
-            Instr::Timeout,                                                         // e+11
+            Instr::Move { src: Src::Atom(hi), dst: Dst::X(1) }, // e+4
+            Instr::Send,                                       // e+5
+            Instr::LoopRec { fail: Label(e + 10), dst: Dst::X(0) }, // e+6
+            Instr::RemoveMessage,                              // e+7
+            Instr::Deallocate { stack: 0 },                    // e+8
+            Instr::Return,                                     // e+9
+            Instr::WaitTimeout { label: Label(e + 6), timeout: Src::Int(1000) }, // e+10
+            Instr::Timeout,                                    // e+11
             Instr::Move { src: Src::Atom(to), dst: Dst::X(0) },
             Instr::Deallocate { stack: 0 },
             Instr::Return,

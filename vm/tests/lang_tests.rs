@@ -97,9 +97,8 @@ fn run_program(path: &Path, mode: Mode) -> Outcome {
     };
     let expected_exit: i32 =
         std::fs::read_to_string(with("exit")).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
-    let args: Vec<String> = std::fs::read_to_string(with("args"))
-        .map(|s| s.lines().map(String::from).collect())
-        .unwrap_or_default();
+    let args: Vec<String> =
+        std::fs::read_to_string(with("args")).map(|s| s.lines().map(String::from).collect()).unwrap_or_default();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_minierl"));
     cmd.args(extra_args()).args(mode.args).arg("run").arg(path).args(&args);
     if let Some(max) = mode.stress_max {

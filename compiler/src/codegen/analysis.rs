@@ -3,8 +3,8 @@
 //! registers (it calls), and whether a body needs a stack frame.
 
 use super::Gen;
-use crate::ast::*;
 use crate::ast::BinOp as B;
+use crate::ast::*;
 use crate::bifs;
 use std::collections::{HashMap, HashSet};
 
@@ -209,8 +209,27 @@ pub(crate) fn is_operator(name: &str, arity: usize) -> bool {
         1 => matches!(name, "-" | "+" | "not" | "bnot"),
         2 => matches!(
             name,
-            "+" | "-" | "*" | "/" | "div" | "rem" | "band" | "bor" | "bxor" | "bsl" | "bsr" | "and" | "or" | "xor"
-                | "==" | "/=" | "=:=" | "=/=" | "<" | ">" | "=<" | ">="
+            "+" | "-"
+                | "*"
+                | "/"
+                | "div"
+                | "rem"
+                | "band"
+                | "bor"
+                | "bxor"
+                | "bsl"
+                | "bsr"
+                | "and"
+                | "or"
+                | "xor"
+                | "=="
+                | "/="
+                | "=:="
+                | "=/="
+                | "<"
+                | ">"
+                | "=<"
+                | ">="
         ),
         _ => false,
     }
@@ -272,7 +291,9 @@ impl Gen<'_> {
             Var(_) | Atom(_) | Int(_) | Float(_) | String(_) | Nil | RecordIndex(..) | FunRef(_) | Fun(..) => false,
             Tuple(es) | Block(es) => es.iter().any(|e| self.clobbers(e)),
             Cons(..) => unreachable!("spines are walked above"),
-            Binary(segs) => segs.iter().any(|s| self.clobbers(&s.value) || s.size.as_ref().is_some_and(|z| self.clobbers(z))),
+            Binary(segs) => {
+                segs.iter().any(|s| self.clobbers(&s.value) || s.size.as_ref().is_some_and(|z| self.clobbers(z)))
+            }
             Map(fs) => fs.iter().any(|m| self.clobbers(&m.key) || self.clobbers(&m.value)),
             MapUpdate(e, fs) => self.clobbers(e) || fs.iter().any(|m| self.clobbers(&m.key) || self.clobbers(&m.value)),
             Record(name, fs) => {
@@ -299,7 +320,9 @@ impl Gen<'_> {
             FunRemote(m, f, a) => !(is_const_atom_or_int(m) && is_const_atom_or_int(f) && is_const_atom_or_int(a)),
             Case(e, cs) => {
                 self.clobbers(e)
-                    || cs.iter().any(|c| c.body.iter().any(|e| self.clobbers(e)) || c.guard.iter().flatten().any(|e| self.clobbers(e)))
+                    || cs.iter().any(|c| {
+                        c.body.iter().any(|e| self.clobbers(e)) || c.guard.iter().flatten().any(|e| self.clobbers(e))
+                    })
             }
             If(cs) => cs.iter().any(|c| c.body.iter().any(|e| self.clobbers(e))),
         }
@@ -344,7 +367,9 @@ impl Gen<'_> {
                 if Self::remote_is_bif(m, f, args.len()) {
                     self.expr_needs_frame(e)
                 } else {
-                    self.expr_needs_frame(m) || self.expr_needs_frame(f) || args.iter().any(|a| self.expr_needs_frame(a))
+                    self.expr_needs_frame(m)
+                        || self.expr_needs_frame(f)
+                        || args.iter().any(|a| self.expr_needs_frame(a))
                 }
             }
             FunCall(fun, args) => self.expr_needs_frame(fun) || args.iter().any(|a| self.expr_needs_frame(a)),
@@ -458,7 +483,8 @@ pub(crate) fn is_guard_expr(e: &Expr, is_local: &dyn Fn(&str, usize) -> bool) ->
             .all(|s| is_guard_expr(&s.value, is_local) && s.size.as_ref().is_none_or(|z| is_guard_expr(z, is_local))),
         Map(fs) => fs.iter().all(|m| is_guard_expr(&m.key, is_local) && is_guard_expr(&m.value, is_local)),
         MapUpdate(e, fs) => {
-            is_guard_expr(e, is_local) && fs.iter().all(|m| is_guard_expr(&m.key, is_local) && is_guard_expr(&m.value, is_local))
+            is_guard_expr(e, is_local)
+                && fs.iter().all(|m| is_guard_expr(&m.key, is_local) && is_guard_expr(&m.value, is_local))
         }
         Record(_, fs) => fs.iter().all(|r| is_guard_expr(&r.value, is_local)),
         RecordUpdate(e, _, fs) => is_guard_expr(e, is_local) && fs.iter().all(|r| is_guard_expr(&r.value, is_local)),

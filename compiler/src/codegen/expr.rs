@@ -324,7 +324,9 @@ impl Gen<'_> {
                 let call = self.lower_lc(x, qs, e.span);
                 self.tail(&call);
             }
-            ExprKind::BinOp(op @ (BinOp::AndAlso | BinOp::OrElse), a, b) => self.andalso(*op, a, b, true).map_or((), |_| ()),
+            ExprKind::BinOp(op @ (BinOp::AndAlso | BinOp::OrElse), a, b) => {
+                self.andalso(*op, a, b, true).map_or((), |_| ())
+            }
             _ => {
                 let v = self.expr(e);
                 self.ret(v);
@@ -432,7 +434,8 @@ impl Gen<'_> {
             if k == items.len() {
                 Some(self.const_operand(cur).expect("constant"))
             } else {
-                let lits: Vec<Literal> = items[k..].iter().map(|it| self.const_literal(it).expect("constant")).collect();
+                let lits: Vec<Literal> =
+                    items[k..].iter().map(|it| self.const_literal(it).expect("constant")).collect();
                 let tail = self.const_literal(cur).expect("constant");
                 Some(self.literal(Literal::List(lits, Box::new(tail))))
             }
@@ -911,7 +914,11 @@ impl Gen<'_> {
         let raise = self.deferred(vec![Instr::Raise]);
         let arms: Vec<Arm> = catches
             .iter()
-            .map(|c| Arm { guard: &c.guard, body: &c.body, prologue: Prologue::Stack(c.stack.as_ref().map(|n| n.name.as_str())) })
+            .map(|c| Arm {
+                guard: &c.guard,
+                body: &c.body,
+                prologue: Prologue::Stack(c.stack.as_ref().map(|n| n.name.as_str())),
+            })
             .collect();
         let rows: Vec<Row> = catches
             .iter()

@@ -50,10 +50,8 @@ impl Gen<'_> {
     pub(crate) fn fun_expr(&mut self, name: Option<&Name>, clauses: &[Clause], span: Span) -> Src {
         let arity = clauses.first().map_or(0, |c| c.params.len());
         let mentioned = analysis::clause_vars(clauses);
-        let mut free: Vec<String> = mentioned
-            .into_iter()
-            .filter(|v| self.is_bound(v) && name.is_none_or(|n| n.name != *v))
-            .collect();
+        let mut free: Vec<String> =
+            mentioned.into_iter().filter(|v| self.is_bound(v) && name.is_none_or(|n| n.name != *v)).collect();
         free.sort();
         let top = self.f.top.clone();
         let c = self.lift_counters.entry(top.clone()).or_default();
@@ -61,7 +59,11 @@ impl Gen<'_> {
         c.0 += 1;
         let total = (arity + free.len()) as u8;
         let lambda = LambdaIdx(self.lambdas.len() as u32);
-        self.lambdas.push(LambdaEntry { func: (lname.clone(), total), arity: arity as u8, num_free: free.len() as u16 });
+        self.lambdas.push(LambdaEntry {
+            func: (lname.clone(), total),
+            arity: arity as u8,
+            num_free: free.len() as u16,
+        });
         self.register_local(&lname, total);
         let lifted: Vec<Clause> = clauses
             .iter()
@@ -78,7 +80,8 @@ impl Gen<'_> {
                 c
             })
             .collect();
-        let self_fun = name.map(|n| SelfFun { name: n.name.clone(), lambda, free: free.clone(), func: (lname.clone(), total) });
+        let self_fun =
+            name.map(|n| SelfFun { name: n.name.clone(), lambda, free: free.clone(), func: (lname.clone(), total) });
         self.pending.push_back(Pending { name: lname, arity: total, clauses: lifted, span, self_fun, top });
         let m = self.f.depth;
         let srcs: Vec<Src> = free.iter().map(|v| self.lookup_var(v, span)).collect();
@@ -148,7 +151,12 @@ impl Gen<'_> {
                     vec![
                         clause(vec![pat(PatKind::Atom("true".into()), span)], vec![], vec![inner], span),
                         clause(vec![pat(PatKind::Atom("false".into()), span)], vec![], vec![tail], span),
-                        clause(vec![pat(PatKind::Var(v.clone()), span)], vec![], vec![error_call("bad_filter", &v, span)], span),
+                        clause(
+                            vec![pat(PatKind::Var(v.clone()), span)],
+                            vec![],
+                            vec![error_call("bad_filter", &v, span)],
+                            span,
+                        ),
                     ]
                 };
                 let subject = if self.is_guard(f) { atom("true", span) } else { f.clone() };
@@ -218,14 +226,20 @@ impl Gen<'_> {
                     let v = self.fresh_var("V");
                     vec![
                         clause(
-                            vec![pat(PatKind::Cons(Box::new(p.clone()), Box::new(pat(PatKind::Var(tv.clone()), span))), span)],
+                            vec![pat(
+                                PatKind::Cons(Box::new(p.clone()), Box::new(pat(PatKind::Var(tv.clone()), span))),
+                                span,
+                            )],
                             guard,
                             vec![inner],
                             span,
                         ),
                         clause(
                             vec![pat(
-                                PatKind::Cons(Box::new(pat(PatKind::Wildcard, span)), Box::new(pat(PatKind::Var(tv.clone()), span))),
+                                PatKind::Cons(
+                                    Box::new(pat(PatKind::Wildcard, span)),
+                                    Box::new(pat(PatKind::Var(tv.clone()), span)),
+                                ),
                                 span,
                             )],
                             vec![],
@@ -233,7 +247,12 @@ impl Gen<'_> {
                             span,
                         ),
                         clause(vec![pat(PatKind::Nil, span)], vec![], vec![tail], span),
-                        clause(vec![pat(PatKind::Var(v.clone()), span)], vec![], vec![error_call("bad_generator", &v, span)], span),
+                        clause(
+                            vec![pat(PatKind::Var(v.clone()), span)],
+                            vec![],
+                            vec![error_call("bad_generator", &v, span)],
+                            span,
+                        ),
                     ]
                 } else {
                     let segs: Vec<BinElem<Pat>> = match &p.kind {

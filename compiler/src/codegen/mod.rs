@@ -489,11 +489,8 @@ impl<'s> Gen<'s> {
             self.function(&p.name, p.arity, &p.clauses, p.span, p.self_fun, p.top);
         }
         // Exports.
-        let mut ex: Vec<(String, u8)> = if export_all {
-            funcs.iter().map(|f| (f.name.clone(), f.arity)).collect()
-        } else {
-            exports
-        };
+        let mut ex: Vec<(String, u8)> =
+            if export_all { funcs.iter().map(|f| (f.name.clone(), f.arity)).collect() } else { exports };
         ex.push(("module_info".into(), 0));
         ex.push(("module_info".into(), 1));
         let mut seen = HashSet::new();
@@ -519,7 +516,15 @@ impl<'s> Gen<'s> {
     }
 
     /// Generate one function (user-written or lifted).
-    fn function(&mut self, name: &str, arity: u8, clauses: &[Clause], span: Span, self_fun: Option<SelfFun>, top: (String, u8)) {
+    fn function(
+        &mut self,
+        name: &str,
+        arity: u8,
+        clauses: &[Clause],
+        span: Span,
+        self_fun: Option<SelfFun>,
+        top: (String, u8),
+    ) {
         let Some(&labels) = self.local_funs.get(&(name.to_string(), arity)) else {
             return;
         };
@@ -612,7 +617,13 @@ impl<'s> Gen<'s> {
             let start = fun.info.0 as usize;
             let end = functions.get(f as usize + 1).map(|g| g.info.0 as usize).unwrap_or(self.code.len());
             let uniq = fnv(format!("{}{:?}", l.func.0, &self.code[start..end]).as_bytes()) as u32;
-            lambdas.push(bc::Lambda { func: bc::FuncIdx(f), arity: l.arity, num_free: l.num_free, index: i as u32, uniq });
+            lambdas.push(bc::Lambda {
+                func: bc::FuncIdx(f),
+                arity: l.arity,
+                num_free: l.num_free,
+                index: i as u32,
+                uniq,
+            });
         }
         bc::Module {
             atoms: self.atoms,
@@ -667,9 +678,10 @@ fn map_labels(i: &mut Instr, f: &impl Fn(Label) -> Label) {
         | Instr::BsTestTail { fail, .. }
         | Instr::BsTestUnit { fail, .. }
         | Instr::LoopRec { fail, .. } => *fail = f(*fail),
-        Instr::Jump { label } | Instr::LoopRecEnd { label } | Instr::Wait { label } | Instr::WaitTimeout { label, .. } => {
-            *label = f(*label)
-        }
+        Instr::Jump { label }
+        | Instr::LoopRecEnd { label }
+        | Instr::Wait { label }
+        | Instr::WaitTimeout { label, .. } => *label = f(*label),
         Instr::Try { handler, .. } | Instr::Catch { handler, .. } => *handler = f(*handler),
         Instr::SelectVal { fail, table, .. } => {
             *fail = f(*fail);

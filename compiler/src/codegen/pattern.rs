@@ -274,7 +274,14 @@ impl Gen<'_> {
                 self.error(s.span, "a utf segment cannot have a size");
             }
             let value = self.pat(&s.value);
-            out.push(BinSegP { value, size: s.size.clone(), kind: spec.kind, unit: spec.unit, flags: spec.flags, span: s.span });
+            out.push(BinSegP {
+                value,
+                size: s.size.clone(),
+                kind: spec.kind,
+                unit: spec.unit,
+                flags: spec.flags,
+                span: s.span,
+            });
         }
         for (i, s) in out.iter().enumerate() {
             if s.kind == SegKind::Binary && s.size.is_none() && i + 1 != out.len() {
@@ -335,10 +342,20 @@ impl Gen<'_> {
     // ------------------------------------------------------------ entry points
 
     /// Match `occs` against clauses (one pattern per occurrence each).
-    pub(crate) fn match_clauses(&mut self, occs: &[Src], clauses: &[Clause], fail: Label, mode: ArmMode, prologue: Prologue) {
+    pub(crate) fn match_clauses(
+        &mut self,
+        occs: &[Src],
+        clauses: &[Clause],
+        fail: Label,
+        mode: ArmMode,
+        prologue: Prologue,
+    ) {
         let arms: Vec<Arm> = clauses.iter().map(|c| Arm { guard: &c.guard, body: &c.body, prologue }).collect();
-        let rows: Vec<Row> =
-            clauses.iter().enumerate().map(|(i, c)| Row::new(c.params.iter().map(|p| self.pat(p)).collect(), i)).collect();
+        let rows: Vec<Row> = clauses
+            .iter()
+            .enumerate()
+            .map(|(i, c)| Row::new(c.params.iter().map(|p| self.pat(p)).collect(), i))
+            .collect();
         self.match_rows(occs, rows, fail, &arms, mode);
     }
 
@@ -452,7 +469,16 @@ impl Gen<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn match_lits(&mut self, occ: Src, rest: &[Src], rows: Vec<Row>, next: Label, fail: Label, arms: &[Arm], mode: ArmMode) {
+    fn match_lits(
+        &mut self,
+        occ: Src,
+        rest: &[Src],
+        rows: Vec<Row>,
+        next: Label,
+        fail: Label,
+        arms: &[Arm],
+        mode: ArmMode,
+    ) {
         let mut consts: Vec<Const> = Vec::new();
         for r in &rows {
             let Pt::Const(c) = &r.cols[0] else { unreachable!() };
@@ -497,7 +523,16 @@ impl Gen<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn match_lists(&mut self, occ: Src, rest: &[Src], rows: Vec<Row>, next: Label, fail: Label, arms: &[Arm], mode: ArmMode) {
+    fn match_lists(
+        &mut self,
+        occ: Src,
+        rest: &[Src],
+        rows: Vec<Row>,
+        next: Label,
+        fail: Label,
+        arms: &[Arm],
+        mode: ArmMode,
+    ) {
         let depth0 = self.f.depth;
         let has_nil = rows.iter().any(|r| matches!(r.cols[0], Pt::Nil));
         let cons_rows: Vec<Row> = rows
@@ -543,7 +578,16 @@ impl Gen<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn match_tuples(&mut self, occ: Src, rest: &[Src], rows: Vec<Row>, next: Label, fail: Label, arms: &[Arm], mode: ArmMode) {
+    fn match_tuples(
+        &mut self,
+        occ: Src,
+        rest: &[Src],
+        rows: Vec<Row>,
+        next: Label,
+        fail: Label,
+        arms: &[Arm],
+        mode: ArmMode,
+    ) {
         let depth0 = self.f.depth;
         let mut arities: Vec<usize> = Vec::new();
         for r in &rows {
@@ -632,7 +676,16 @@ impl Gen<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn match_maps(&mut self, occ: Src, rest: &[Src], rows: Vec<Row>, next: Label, fail: Label, arms: &[Arm], mode: ArmMode) {
+    fn match_maps(
+        &mut self,
+        occ: Src,
+        rest: &[Src],
+        rows: Vec<Row>,
+        next: Label,
+        fail: Label,
+        arms: &[Arm],
+        mode: ArmMode,
+    ) {
         self.emit(Instr::Test { test: TypeTest::Map, src: occ, fail: next });
         let depth0 = self.f.depth;
         let n = rows.len();
@@ -669,7 +722,16 @@ impl Gen<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn match_bins(&mut self, occ: Src, rest: &[Src], rows: Vec<Row>, next: Label, fail: Label, arms: &[Arm], mode: ArmMode) {
+    fn match_bins(
+        &mut self,
+        occ: Src,
+        rest: &[Src],
+        rows: Vec<Row>,
+        next: Label,
+        fail: Label,
+        arms: &[Arm],
+        mode: ArmMode,
+    ) {
         // A value that is no bitstring belongs to the next family; one that
         // is but matches no row fails the whole match.
         if next != fail {
@@ -878,7 +940,13 @@ impl Gen<'_> {
                     let live = self.f.depth;
                     let d = self.push();
                     let imp = self.import("erlang", "build_stacktrace", 1);
-                    self.emit(Instr::Bif { import: imp, args: vec![Src::X(2)], dst: Dst::X(d), fail: Label::NONE, live });
+                    self.emit(Instr::Bif {
+                        import: imp,
+                        args: vec![Src::X(2)],
+                        dst: Dst::X(d),
+                        fail: Label::NONE,
+                        live,
+                    });
                     self.f.env.insert(name.to_string(), Loc::Src(Src::X(d)));
                     binds.push((name.to_string(), Src::X(d)));
                 }
@@ -986,9 +1054,10 @@ impl Gen<'_> {
                 let (a, b) = if swap { (y, x) } else { (x, y) };
                 self.emit(Instr::Cmp { op, a, b, fail });
             }
-            ExprKind::LocalCall(n, args) if self.is_test_call(&n.name, args.len()) => self.type_test(&n.name, args, fail, e.span),
-            ExprKind::RemoteCall(m, f, args)
-                if matches!((&m.kind, &f.kind), (ExprKind::Atom(m), ExprKind::Atom(f)) if m == "erlang" && type_test_of(f, args.len()).is_some()) =>
+            ExprKind::LocalCall(n, args) if self.is_test_call(&n.name, args.len()) => {
+                self.type_test(&n.name, args, fail, e.span)
+            }
+            ExprKind::RemoteCall(m, f, args) if matches!((&m.kind, &f.kind), (ExprKind::Atom(m), ExprKind::Atom(f)) if m == "erlang" && type_test_of(f, args.len()).is_some()) =>
             {
                 let ExprKind::Atom(f) = &f.kind else { unreachable!() };
                 self.type_test(f, args, fail, e.span)

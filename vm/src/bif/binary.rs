@@ -45,7 +45,9 @@ pub const BIFS: &[BifDef] = &[
         Ok(p.heap.list(&v))
     }),
     bif("erlang", "binary_to_list", 3, |p, a| {
-        let (Some(b), Some(s), Some(e)) = (bytes_of(a[0]), a[1].as_small(), a[2].as_small()) else { return Err(Exc::badarg()) };
+        let (Some(b), Some(s), Some(e)) = (bytes_of(a[0]), a[1].as_small(), a[2].as_small()) else {
+            return Err(Exc::badarg());
+        };
         if s < 1 || e < s || e as usize > b.len() {
             return Err(Exc::badarg());
         }
@@ -272,7 +274,8 @@ fn match_bif(p: &mut Process, b: Term, pat: Term, opts: Term, all: bool) -> BifR
     }
     let found = find_all(hay, &pats, o.scope.unwrap_or((0, hay.len())), all);
     p.reductions += hay.len() as u64 / 64;
-    let ts: Vec<Term> = found.iter().map(|&(i, l)| p.heap.tuple(&[Term::small(i as i64), Term::small(l as i64)])).collect();
+    let ts: Vec<Term> =
+        found.iter().map(|&(i, l)| p.heap.tuple(&[Term::small(i as i64), Term::small(l as i64)])).collect();
     if all {
         Ok(p.heap.list(&ts))
     } else {
@@ -281,7 +284,9 @@ fn match_bif(p: &mut Process, b: Term, pat: Term, opts: Term, all: bool) -> BifR
 }
 
 fn replace(p: &mut Process, b: Term, pat: Term, with: Term, opts: Term) -> BifResult {
-    let (Some(hay), Some(pats), Some(rep)) = (bytes_of(b), patterns(pat), bytes_of(with)) else { return Err(Exc::badarg()) };
+    let (Some(hay), Some(pats), Some(rep)) = (bytes_of(b), patterns(pat), bytes_of(with)) else {
+        return Err(Exc::badarg());
+    };
     let o = search_opts(opts, hay.len(), true).ok_or_else(Exc::badarg)?;
     if o.trim || o.trim_all || o.insert.iter().any(|&i| i > rep.len()) {
         return Err(Exc::badarg());
@@ -354,7 +359,9 @@ fn common_affix(l: Term, suffix: bool) -> BifResult {
 }
 
 fn binary_part(p: &mut Process, b: Term, s: Term, l: Term) -> BifResult {
-    let (Some(bytes), Some(s), Some(l)) = (b.binary_bytes(), s.as_small(), l.as_small()) else { return Err(Exc::badarg()) };
+    let (Some(bytes), Some(s), Some(l)) = (b.binary_bytes(), s.as_small(), l.as_small()) else {
+        return Err(Exc::badarg());
+    };
     let (start, end) = if l >= 0 { (s, s + l) } else { (s + l, s) };
     if !b.is_binary() || start < 0 || end as usize > bytes.len() {
         return Err(Exc::badarg());
@@ -469,7 +476,11 @@ pub fn create(p: &mut Process, segs: &[Seg], vals: &[(Term, Option<Term>)]) -> B
                 b.push(bytes, n);
             }
             SegKind::Utf8 | SegKind::Utf16 | SegKind::Utf32 => {
-                let c = v.as_small().and_then(|c| u32::try_from(c).ok()).and_then(char::from_u32).ok_or_else(Exc::badarg)?;
+                let c = v
+                    .as_small()
+                    .and_then(|c| u32::try_from(c).ok())
+                    .and_then(char::from_u32)
+                    .ok_or_else(Exc::badarg)?;
                 let bytes: Vec<u8> = match s.kind {
                     SegKind::Utf8 => c.to_string().into_bytes(),
                     SegKind::Utf16 => {
@@ -676,7 +687,8 @@ pub fn get(p: &mut Process, ctx: Term, kind: SegKind, size: Option<Term>, unit: 
                     return None;
                 }
                 let b2 = read_bits(src, pos + 16, 16);
-                let u2 = if flags.little { u16::from_le_bytes([b2[0], b2[1]]) } else { u16::from_be_bytes([b2[0], b2[1]]) };
+                let u2 =
+                    if flags.little { u16::from_le_bytes([b2[0], b2[1]]) } else { u16::from_be_bytes([b2[0], b2[1]]) };
                 let c = char::decode_utf16([u, u2]).next()?.ok()?;
                 match_ctx_set_pos(ctx, pos + 32);
                 return Some(Term::small(c as i64));

@@ -21,7 +21,13 @@ use crate::term::Term;
 use std::path::{Path, PathBuf};
 
 const fn forward(module: &'static str, function: &'static str, arity: u8, to: &'static str) -> BifDef {
-    BifDef { module, function, arity, fun: |_, _| Err(Exc::badarg()), special: Special::Forward("erts_code_purger", to) }
+    BifDef {
+        module,
+        function,
+        arity,
+        fun: |_, _| Err(Exc::badarg()),
+        special: Special::Forward("erts_code_purger", to),
+    }
 }
 
 pub const BIFS: &[BifDef] = &[
@@ -370,7 +376,11 @@ fn declared_module(source: &str) -> Option<String> {
 /// (default: the current directory, as `erlc` and OTP's `compile:file`).
 fn compile_file(p: &mut Process, file: Term, opts: Term, defaults: bool) -> BifResult {
     let f = filename(file).ok_or_else(Exc::badarg)?;
-    let opts = if opts == Term::NIL || opts.list_length().is_some() { opts.list_to_vec().ok_or_else(Exc::badarg)? } else { vec![opts] };
+    let opts = if opts == Term::NIL || opts.list_length().is_some() {
+        opts.list_to_vec().ok_or_else(Exc::badarg)?
+    } else {
+        vec![opts]
+    };
     let (mut binary, mut ret, mut report, mut outdir) = (false, false, false, None);
     for o in opts {
         match o.atom_name() {
@@ -414,7 +424,10 @@ fn compile_file(p: &mut Process, file: Term, opts: Term, defaults: bool) -> BifR
         },
         Err(_) => {
             if report {
-                crate::format::out::write_chars(crate::format::out::Device::Stdout, &format!("{path}: no such file or directory\n"));
+                crate::format::out::write_chars(
+                    crate::format::out::Device::Stdout,
+                    &format!("{path}: no such file or directory\n"),
+                );
             }
             return Ok(fail(p));
         }
@@ -422,13 +435,19 @@ fn compile_file(p: &mut Process, file: Term, opts: Term, defaults: bool) -> BifR
     let compiled = match compile_source(&path, &source) {
         Ok(c) => {
             if report && !c.warnings.is_empty() {
-                crate::format::out::write_chars(crate::format::out::Device::Stdout, &minierl_compiler::diag::render(&path, &source, &c.warnings, false));
+                crate::format::out::write_chars(
+                    crate::format::out::Device::Stdout,
+                    &minierl_compiler::diag::render(&path, &source, &c.warnings, false),
+                );
             }
             c
         }
         Err(diags) => {
             if report {
-                crate::format::out::write_chars(crate::format::out::Device::Stdout, &minierl_compiler::diag::render(&path, &source, &diags, false));
+                crate::format::out::write_chars(
+                    crate::format::out::Device::Stdout,
+                    &minierl_compiler::diag::render(&path, &source, &diags, false),
+                );
             }
             return Ok(fail(p));
         }
@@ -438,12 +457,19 @@ fn compile_file(p: &mut Process, file: Term, opts: Term, defaults: bool) -> BifR
     let ok = Term::atom(atom::OK);
     if binary {
         let b = p.heap.binary(&bytes);
-        return Ok(if ret { p.heap.tuple(&[ok, Term::atom(m), b, Term::NIL]) } else { p.heap.tuple(&[ok, Term::atom(m), b]) });
+        return Ok(if ret {
+            p.heap.tuple(&[ok, Term::atom(m), b, Term::NIL])
+        } else {
+            p.heap.tuple(&[ok, Term::atom(m), b])
+        });
     }
     let stem = Path::new(&path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     if stem != m.name() {
         if report {
-            crate::format::out::write_chars(crate::format::out::Device::Stdout, &format!("{path}: Module name '{}' does not match file name '{stem}'\n", m.name()));
+            crate::format::out::write_chars(
+                crate::format::out::Device::Stdout,
+                &format!("{path}: Module name '{}' does not match file name '{stem}'\n", m.name()),
+            );
         }
         return Ok(fail(p));
     }
@@ -451,7 +477,10 @@ fn compile_file(p: &mut Process, file: Term, opts: Term, defaults: bool) -> BifR
     let dest = Path::new(&dir).join(format!("{}.mrlb", m.name()));
     if std::fs::write(&dest, &bytes).is_err() {
         if report {
-            crate::format::out::write_chars(crate::format::out::Device::Stdout, &format!("{}: cannot write\n", dest.display()));
+            crate::format::out::write_chars(
+                crate::format::out::Device::Stdout,
+                &format!("{}: cannot write\n", dest.display()),
+            );
         }
         return Ok(fail(p));
     }

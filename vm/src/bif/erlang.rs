@@ -45,7 +45,9 @@ pub const BIFS: &[BifDef] = &[
         v[i as usize - 1] = a[2];
         Ok(p.heap.tuple(&v))
     }),
-    bif("erlang", "tuple_size", 1, |_, a| a[0].tuple_elements().map(|t| Term::small(t.len() as i64)).ok_or_else(Exc::badarg)),
+    bif("erlang", "tuple_size", 1, |_, a| {
+        a[0].tuple_elements().map(|t| Term::small(t.len() as i64)).ok_or_else(Exc::badarg)
+    }),
     bif("erlang", "size", 1, |_, a| {
         if let Some(t) = a[0].tuple_elements() {
             Ok(Term::small(t.len() as i64))
@@ -65,7 +67,9 @@ pub const BIFS: &[BifDef] = &[
     bif("erlang", "hd", 1, |_, a| a[0].head().ok_or_else(Exc::badarg)),
     bif("erlang", "tl", 1, |_, a| a[0].tail().ok_or_else(Exc::badarg)),
     bif("erlang", "map_size", 1, |_, a| a[0].map_size().map(|n| Term::small(n as i64)).ok_or_else(|| badmap(a[0]))),
-    bif("erlang", "byte_size", 1, |_, a| a[0].bit_size().map(|b| Term::small(b.div_ceil(8) as i64)).ok_or_else(Exc::badarg)),
+    bif("erlang", "byte_size", 1, |_, a| {
+        a[0].bit_size().map(|b| Term::small(b.div_ceil(8) as i64)).ok_or_else(Exc::badarg)
+    }),
     bif("erlang", "bit_size", 1, |_, a| a[0].bit_size().map(|b| Term::small(b as i64)).ok_or_else(Exc::badarg)),
     bif("erlang", "integer_to_list", 1, |p, a| int_to_text(p, a[0], Term::small(10), false)),
     bif("erlang", "integer_to_list", 2, |p, a| int_to_text(p, a[0], a[1], false)),
@@ -76,8 +80,12 @@ pub const BIFS: &[BifDef] = &[
     bif("erlang", "binary_to_integer", 1, |p, a| text_to_int(p, bin_text(a[0]), 10)),
     bif("erlang", "binary_to_integer", 2, |p, a| text_to_int(p, bin_text(a[0]), base(a[1])?)),
     bif("erlang", "atom_to_list", 1, |p, a| a[0].atom_name().map(|n| p.heap.string(n)).ok_or_else(Exc::badarg)),
-    bif("erlang", "atom_to_binary", 1, |p, a| a[0].atom_name().map(|n| p.heap.binary(n.as_bytes())).ok_or_else(Exc::badarg)),
-    bif("erlang", "atom_to_binary", 2, |p, a| a[0].atom_name().map(|n| p.heap.binary(n.as_bytes())).ok_or_else(Exc::badarg)),
+    bif("erlang", "atom_to_binary", 1, |p, a| {
+        a[0].atom_name().map(|n| p.heap.binary(n.as_bytes())).ok_or_else(Exc::badarg)
+    }),
+    bif("erlang", "atom_to_binary", 2, |p, a| {
+        a[0].atom_name().map(|n| p.heap.binary(n.as_bytes())).ok_or_else(Exc::badarg)
+    }),
     bif("erlang", "list_to_atom", 1, |_, a| make_atom(list_text(a[0]), false)),
     bif("erlang", "list_to_existing_atom", 1, |_, a| make_atom(list_text(a[0]), true)),
     bif("erlang", "binary_to_atom", 1, |_, a| make_atom(bin_text(a[0]), false)),
@@ -158,7 +166,9 @@ pub const BIFS: &[BifDef] = &[
         None => Err(Exc::badarg()),
     }),
     bif("erlang", "error", 1, |_, a| Err(Exc::error(a[0]))),
-    bif("erlang", "error", 2, |_, a| Err(Exc::Raise { class: Class::Error, reason: a[0], args: Some(a[1]), trace: None })),
+    bif("erlang", "error", 2, |_, a| {
+        Err(Exc::Raise { class: Class::Error, reason: a[0], args: Some(a[1]), trace: None })
+    }),
     bif("erlang", "throw", 1, |_, a| Err(Exc::throw(a[0]))),
     bif("erlang", "exit", 1, |_, a| Err(Exc::exit(a[0]))),
     bif("erlang", "raise", 3, |_, a| {
@@ -323,8 +333,20 @@ pub const BIFS: &[BifDef] = &[
         Some(n) if n > 0 => Ok(Term::small((hash_term(a[0]) % n as u64) as i64)),
         _ => Err(Exc::badarg()),
     }),
-    super::BifDef { module: "erlang", function: "apply", arity: 2, fun: |_, _| Err(Exc::badarg()), special: Special::Apply2 },
-    super::BifDef { module: "erlang", function: "apply", arity: 3, fun: |_, _| Err(Exc::badarg()), special: Special::Apply3 },
+    super::BifDef {
+        module: "erlang",
+        function: "apply",
+        arity: 2,
+        fun: |_, _| Err(Exc::badarg()),
+        special: Special::Apply2,
+    },
+    super::BifDef {
+        module: "erlang",
+        function: "apply",
+        arity: 3,
+        fun: |_, _| Err(Exc::badarg()),
+        special: Special::Apply3,
+    },
 ];
 
 /// `erlang:unique_integer/0,1`: unique in this VM run; with any of the
@@ -363,7 +385,9 @@ fn unit_per_sec(u: Term) -> Result<i64, Exc> {
         Some(atom::SECOND) | Some(atom::SECONDS) => Ok(1),
         Some(atom::MILLISECOND) | Some(atom::MILLI_SECONDS) => Ok(1_000),
         Some(atom::MICROSECOND) | Some(atom::MICRO_SECONDS) => Ok(1_000_000),
-        Some(atom::NANOSECOND) | Some(atom::NANO_SECONDS) | Some(atom::NATIVE) | Some(atom::PERF_COUNTER) => Ok(1_000_000_000),
+        Some(atom::NANOSECOND) | Some(atom::NANO_SECONDS) | Some(atom::NATIVE) | Some(atom::PERF_COUNTER) => {
+            Ok(1_000_000_000)
+        }
         _ => match u.as_small() {
             Some(n) if n > 0 => Ok(n),
             _ => Err(Exc::badarg()),
@@ -435,7 +459,8 @@ fn parse_float(s: &str) -> Option<f64> {
     let t = s.strip_prefix(['-', '+']).unwrap_or(s);
     let (mant, _) = t.split_once(['e', 'E']).unwrap_or((t, ""));
     let (a, b) = mant.split_once('.')?;
-    if a.is_empty() || b.is_empty() || !a.bytes().all(|c| c.is_ascii_digit()) || !b.bytes().all(|c| c.is_ascii_digit()) {
+    if a.is_empty() || b.is_empty() || !a.bytes().all(|c| c.is_ascii_digit()) || !b.bytes().all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     s.parse().ok()
@@ -499,11 +524,8 @@ fn module_info(p: &mut Process, m: Term, what: Option<Term>) -> BifResult {
     let ma = m.as_atom().ok_or_else(Exc::badarg)?;
     let inst = p.vm.code.slots(ma).current.ok_or_else(Exc::badarg)?;
     let exports = |p: &mut Process| {
-        let mut v: Vec<Term> = inst
-            .exports
-            .iter()
-            .map(|(f, a, _)| p.heap.tuple(&[Term::atom(*f), Term::small(*a as i64)]))
-            .collect();
+        let mut v: Vec<Term> =
+            inst.exports.iter().map(|(f, a, _)| p.heap.tuple(&[Term::atom(*f), Term::small(*a as i64)])).collect();
         let mi0 = p.heap.tuple(&[Term::atom(atom::MODULE_INFO), Term::small(0)]);
         let mi1 = p.heap.tuple(&[Term::atom(atom::MODULE_INFO), Term::small(1)]);
         if !inst.exports.iter().any(|e| e.0 == atom::MODULE_INFO) {
@@ -513,11 +535,8 @@ fn module_info(p: &mut Process, m: Term, what: Option<Term>) -> BifResult {
         p.heap.list(&v)
     };
     let functions = |p: &mut Process| {
-        let v: Vec<Term> = inst
-            .functions
-            .iter()
-            .map(|f| p.heap.tuple(&[Term::atom(f.name), Term::small(f.arity as i64)]))
-            .collect();
+        let v: Vec<Term> =
+            inst.functions.iter().map(|f| p.heap.tuple(&[Term::atom(f.name), Term::small(f.arity as i64)])).collect();
         p.heap.list(&v)
     };
     match what.map(|w| w.as_atom()) {

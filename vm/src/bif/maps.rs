@@ -69,7 +69,8 @@ pub const BIFS: &[BifDef] = &[
     }),
     bif("maps", "to_list", 1, |p, a| {
         let m = need_map(p, a[0])?;
-        let v: Vec<Term> = m.map_entries().unwrap().collect::<Vec<_>>().into_iter().map(|(k, v)| p.heap.tuple(&[k, v])).collect();
+        let v: Vec<Term> =
+            m.map_entries().unwrap().collect::<Vec<_>>().into_iter().map(|(k, v)| p.heap.tuple(&[k, v])).collect();
         Ok(p.heap.list(&v))
     }),
     bif("maps", "from_list", 1, |p, a| {

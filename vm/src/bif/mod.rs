@@ -20,9 +20,9 @@ pub mod etf;
 pub mod io;
 pub mod lists;
 pub mod maps;
+pub mod math;
 pub mod procs;
 pub mod unicode;
-pub mod math;
 
 /// A native function.
 pub type BifFn = fn(&mut Process, &[Term]) -> BifResult;
@@ -43,4 +43,16 @@ pub const fn bif(module: &'static str, function: &'static str, arity: u8, fun: B
 }
 
 /// Every registration table.
-pub const ALL: &[&[BifDef]] = &[arith::BIFS, erlang::BIFS, lists::BIFS, maps::BIFS, binary::BIFS, io::BIFS, procs::BIFS, unicode::BIFS, math::BIFS, etf::BIFS, code::BIFS];
+pub const ALL: &[&[BifDef]] = &[
+    arith::BIFS,
+    erlang::BIFS,
+    lists::BIFS,
+    maps::BIFS,
+    binary::BIFS,
+    io::BIFS,
+    procs::BIFS,
+    unicode::BIFS,
+    math::BIFS,
+    etf::BIFS,
+    code::BIFS,
+];

@@ -397,8 +397,7 @@ fn process_info(p: &mut Process, pid_t: Term, item: Option<Term>) -> BifResult {
 }
 
 fn is_info_item(n: &str) -> bool {
-    INFO_ALL.contains(&n)
-        || matches!(n, "registered_name" | "messages" | "memory" | "monitors" | "monitored_by")
+    INFO_ALL.contains(&n) || matches!(n, "registered_name" | "messages" | "memory" | "monitors" | "monitored_by")
 }
 
 /// The items to answer: those asked, or `process_info/1`'s.
@@ -459,7 +458,8 @@ fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, stat
             mfa_tuple(h, m, f, ar)
         }
         "message_queue_len" => {
-            let inbox = q.shared.inbox.lock().unwrap().iter().filter(|m| m.kind == crate::process::MsgKind::Msg).count();
+            let inbox =
+                q.shared.inbox.lock().unwrap().iter().filter(|m| m.kind == crate::process::MsgKind::Msg).count();
             Term::small((q.msgs.len() + inbox) as i64)
         }
         "messages" => {
@@ -528,7 +528,8 @@ fn info_shared(p: &mut Process, sh: &crate::process::Shared, a: Atom, status: &s
         }
         "messages" => {
             let inbox = sh.inbox.lock().unwrap();
-            let ts: Vec<Term> = inbox.iter().filter(|m| m.kind == crate::process::MsgKind::Msg).map(|m| m.term).collect();
+            let ts: Vec<Term> =
+                inbox.iter().filter(|m| m.kind == crate::process::MsgKind::Msg).map(|m| m.term).collect();
             let v: Vec<Term> = ts.into_iter().map(|t| crate::heap::copy_term(t, &mut p.heap)).collect();
             drop(inbox);
             p.heap.list(&v)

@@ -11,7 +11,9 @@ use crate::process::{BifResult, Exc, Process};
 use crate::term::*;
 
 pub const BIFS: &[BifDef] = &[
-    bif("unicode", "characters_to_binary", 1, |p, a| to_binary(p, a[0], Term::atom(atom::UNICODE), Term::atom(atom::UNICODE))),
+    bif("unicode", "characters_to_binary", 1, |p, a| {
+        to_binary(p, a[0], Term::atom(atom::UNICODE), Term::atom(atom::UNICODE))
+    }),
     bif("unicode", "characters_to_binary", 2, |p, a| to_binary(p, a[0], a[1], Term::atom(atom::UNICODE))),
     bif("unicode", "characters_to_binary", 3, |p, a| to_binary(p, a[0], a[1], a[2])),
     bif("unicode", "characters_to_list", 1, |p, a| to_list(p, a[0], Term::atom(atom::UNICODE))),

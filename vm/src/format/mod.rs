@@ -35,7 +35,11 @@ pub enum FTerm {
     Map(Vec<(FTerm, FTerm)>),
     /// A bitstring: whole bytes, then `tail_bits` (0..8) more bits whose
     /// value is `tail_val`.
-    Bin { bytes: Vec<u8>, tail_bits: u8, tail_val: u8 },
+    Bin {
+        bytes: Vec<u8>,
+        tail_bits: u8,
+        tail_val: u8,
+    },
     /// Pids, references, funs, ports: their text (`<0.80.0>`).
     Opaque(String),
 }

@@ -407,7 +407,18 @@ impl Pp<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn pp_tail(&mut self, elems: &[Node], tail: &Tail, col0: i64, mut col: i64, tind: i64, ind: i64, ld: i64, sep: char, mut w: i64) {
+    fn pp_tail(
+        &mut self,
+        elems: &[Node],
+        tail: &Tail,
+        col0: i64,
+        mut col: i64,
+        tind: i64,
+        ind: i64,
+        ld: i64,
+        sep: char,
+        mut w: i64,
+    ) {
         for (i, e) in elems.iter().enumerate() {
             let ld1 = last_depth(i + 1 < elems.len(), ld);
             let elen = 1 + e.len;
@@ -557,7 +568,16 @@ impl Pp<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn cind_tail(&self, elems: &[Node], tail: &Tail, col0: i64, mut col: i64, ind: i64, ld: i64, mut w: i64) -> Result<(), ()> {
+    fn cind_tail(
+        &self,
+        elems: &[Node],
+        tail: &Tail,
+        col0: i64,
+        mut col: i64,
+        ind: i64,
+        ld: i64,
+        mut w: i64,
+    ) -> Result<(), ()> {
         for (i, e) in elems.iter().enumerate() {
             let ld1 = last_depth(i + 1 < elems.len(), ld);
             let elen = 1 + e.len;

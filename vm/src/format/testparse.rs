@@ -193,7 +193,9 @@ impl P<'_> {
             '\'' => FTerm::Atom(self.quoted('\'')),
             'f' if self.starts("fun ") => {
                 let st = self.i;
-                while self.i < self.s.len() && !matches!(self.peek(), ',' | '}' | ']' | '|' | ' ') || self.starts("fun ") {
+                while self.i < self.s.len() && !matches!(self.peek(), ',' | '}' | ']' | '|' | ' ')
+                    || self.starts("fun ")
+                {
                     if self.starts("fun ") {
                         self.i += 4;
                     } else {
