@@ -16,8 +16,12 @@
 //! - `bif/` — native functions, one file per area;
 //! - `vm` — the VM object tying it together (autoload, spawning, running).
 //!
-//! `unsafe` is confined to `term.rs`, `heap.rs`, `gc.rs` and the dispatch
-//! loop's code-pointer reads in `interp.rs`; each block has a `// SAFETY:`.
+//! `unsafe` blocks are in `term.rs`, `heap.rs`, `gc.rs`, the dispatch loop
+//! (`interp.rs`: code pointers, unchecked register and y-slot access the
+//! verifier guarantees), the loader's lambda table, the scheduler's worker
+//! pointer (`sched.rs`) and libm's `erf` (`bif/math.rs`); `Send`/`Sync`
+//! impls in `vm.rs`, `process.rs`, `code.rs`, `op.rs`. Each has a
+//! `// SAFETY:` comment.
 
 pub mod atom;
 pub mod bif;

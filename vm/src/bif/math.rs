@@ -32,6 +32,8 @@ pub const BIFS: &[BifDef] = &[
     bif("math", "asinh", 1, |p, a| f1(p, a, f64::asinh)),
     bif("math", "acosh", 1, |p, a| f1(p, a, f64::acosh)),
     bif("math", "atanh", 1, |p, a| f1(p, a, f64::atanh)),
+    // SAFETY (both): libm's erf/erfc are pure functions of one double, defined
+    // for every input (NaN and infinities included); no memory is involved.
     bif("math", "erf", 1, |p, a| f1(p, a, |x| unsafe { erf(x) })),
     bif("math", "erfc", 1, |p, a| f1(p, a, |x| unsafe { erfc(x) })),
     bif("math", "floor", 1, |p, a| f1(p, a, f64::floor)),
