@@ -244,3 +244,36 @@ mod tests {
         assert!(!is_guard_bif("spawn", 1));
     }
 }
+
+/// The operators callable as `erlang:Op/N` (allowed in guards, and
+/// implemented by the VM as BIFs).
+pub fn is_operator(name: &str, arity: usize) -> bool {
+    match arity {
+        1 => matches!(name, "-" | "+" | "not" | "bnot"),
+        2 => matches!(
+            name,
+            "+" | "-"
+                | "*"
+                | "/"
+                | "div"
+                | "rem"
+                | "band"
+                | "bor"
+                | "bxor"
+                | "bsl"
+                | "bsr"
+                | "and"
+                | "or"
+                | "xor"
+                | "=="
+                | "/="
+                | "=:="
+                | "=/="
+                | "<"
+                | ">"
+                | "=<"
+                | ">="
+        ),
+        _ => false,
+    }
+}

@@ -1060,7 +1060,7 @@ impl<'a> Checker<'a> {
             ExprKind::RemoteCall(m, f, args) => {
                 let ok = match (&m.kind, &f.kind) {
                     (ExprKind::Atom(m), ExprKind::Atom(f)) if m == "erlang" => {
-                        bifs::is_guard_bif(f, args.len()) || is_guard_operator(f, args.len())
+                        bifs::is_guard_bif(f, args.len()) || bifs::is_operator(f, args.len())
                     }
                     _ => false,
                 };
@@ -1085,37 +1085,6 @@ enum PatMode<'v> {
     /// Every variable is new (fun heads, generators); one bound in `outer`
     /// gets a "shadowed in KIND" warning.
     Shadow(&'static str, &'v Vt),
-}
-
-fn is_guard_operator(f: &str, arity: usize) -> bool {
-    match arity {
-        1 => matches!(f, "-" | "+" | "not" | "bnot"),
-        2 => matches!(
-            f,
-            "+" | "-"
-                | "*"
-                | "/"
-                | "div"
-                | "rem"
-                | "band"
-                | "bor"
-                | "bxor"
-                | "bsl"
-                | "bsr"
-                | "and"
-                | "or"
-                | "xor"
-                | "=="
-                | "/="
-                | "=<"
-                | "<"
-                | ">="
-                | ">"
-                | "=:="
-                | "=/="
-        ),
-        _ => false,
-    }
 }
 
 /// `'X'` as erl_lint writes a variable name in messages (`~w` of the atom).

@@ -203,41 +203,9 @@ pub(crate) fn pat_vars(p: &Pat) -> HashSet<String> {
     s
 }
 
-/// Operators callable as `erlang:Op/N` that the VM implements as BIFs.
-pub(crate) fn is_operator(name: &str, arity: usize) -> bool {
-    match arity {
-        1 => matches!(name, "-" | "+" | "not" | "bnot"),
-        2 => matches!(
-            name,
-            "+" | "-"
-                | "*"
-                | "/"
-                | "div"
-                | "rem"
-                | "band"
-                | "bor"
-                | "bxor"
-                | "bsl"
-                | "bsr"
-                | "and"
-                | "or"
-                | "xor"
-                | "=="
-                | "/="
-                | "=:="
-                | "=/="
-                | "<"
-                | ">"
-                | "=<"
-                | ">="
-        ),
-        _ => false,
-    }
-}
-
 /// `erlang:name/arity` compiled as a `Bif` instruction (pure, never yields).
 pub(crate) fn is_bif_instr(name: &str, arity: usize) -> bool {
-    (bifs::is_guard_bif(name, arity) && !matches!(name, "is_record")) || is_operator(name, arity)
+    (bifs::is_guard_bif(name, arity) && !matches!(name, "is_record")) || bifs::is_operator(name, arity)
 }
 
 /// How a call `name(args)` without a module is resolved.
@@ -498,7 +466,7 @@ pub(crate) fn is_guard_expr(e: &Expr, is_local: &dyn Fn(&str, usize) -> bool) ->
                 && args.iter().all(|a| is_guard_expr(a, is_local))
         }
         RemoteCall(m, f, args) => {
-            matches!((&m.kind, &f.kind), (Atom(m), Atom(f)) if m == "erlang" && (bifs::is_guard_bif(f, args.len()) || is_operator(f, args.len())))
+            matches!((&m.kind, &f.kind), (Atom(m), Atom(f)) if m == "erlang" && (bifs::is_guard_bif(f, args.len()) || bifs::is_operator(f, args.len())))
                 && args.iter().all(|a| is_guard_expr(a, is_local))
         }
         _ => false,
