@@ -81,37 +81,9 @@ fn is_op(m: Term, f: Term, arity: usize) -> Option<&'static str> {
         return None;
     }
     let name = f.atom_name()?;
-    let ok = match arity {
-        1 => matches!(name, "+" | "-" | "bnot" | "not"),
-        2 => matches!(
-            name,
-            "+" | "-"
-                | "*"
-                | "/"
-                | "div"
-                | "rem"
-                | "band"
-                | "bor"
-                | "bxor"
-                | "bsl"
-                | "bsr"
-                | "and"
-                | "or"
-                | "xor"
-                | "=="
-                | "/="
-                | "=<"
-                | "<"
-                | ">="
-                | ">"
-                | "=:="
-                | "=/="
-                | "++"
-                | "--"
-                | "!"
-        ),
-        _ => false,
-    };
+    // Erlang's operators: the arithmetic, boolean and comparison ones the
+    // compiler knows, plus the list operators and send.
+    let ok = minierl_compiler::bifs::is_operator(name, arity) || (arity == 2 && matches!(name, "++" | "--" | "!"));
     ok.then_some(name)
 }
 
