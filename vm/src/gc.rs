@@ -28,7 +28,8 @@
 //! Verification: with `MINIERL_VERIFY_HEAP=1` or in debug builds, every
 //! collection is followed by a walk of the new heap and the roots checking
 //! that every pointer lands on an object in the new block or outside all the
-//! freed blocks.
+//! freed blocks, and that every HAMT node (`hamt.rs`) has a well-formed
+//! bitmap and children.
 
 use crate::heap::{Fragment, Heap, MIN_HEAP_WORDS};
 use crate::process::Process;
@@ -270,6 +271,16 @@ fn verify(p: &mut Process, x: &mut [Term], live: usize, from: &FromSpace) {
     let mut words = block.words[..block.used].to_vec();
     let used = words.len();
     for_each_term_slot(&mut words, used, |w| check(Term::from_raw(*w), "heap word"));
+    // The shape of every HAMT node (`hamt::check_node`).
+    for &a in &starts {
+        let w = block.words[(a - s) / 8];
+        if is_header(w) && matches!(header_kind(w), KIND_HAMT | KIND_HNODE) {
+            let t = Term::from_boxed_ptr(a as *const u64);
+            if let Err(e) = crate::hamt::check_node(t) {
+                panic!("heap verify: {e}");
+            }
+        }
+    }
     let roots: Vec<Term> = {
         let mut v = Vec::new();
         for_each_root(p, x, live, |r| v.push(*r));

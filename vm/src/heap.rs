@@ -300,8 +300,12 @@ impl Heap {
         self.map_sorted(&dedup)
     }
 
-    /// A map from entries already sorted by `cmp_exact` without duplicates.
+    /// A map from entries already sorted by `cmp_exact` without duplicates
+    /// (flat up to `hamt::FLAT_MAX` keys, a HAMT above).
     pub fn map_sorted(&mut self, entries: &[(Term, Term)]) -> Term {
+        if entries.len() > crate::hamt::FLAT_MAX {
+            return crate::hamt::from_sorted(self, entries);
+        }
         let p = self.alloc(1 + 2 * entries.len());
         // SAFETY: p has 1 + 2n words.
         unsafe {
@@ -310,6 +314,20 @@ impl Heap {
                 *p.add(1 + 2 * i) = k.raw();
                 *p.add(2 + 2 * i) = v.raw();
             }
+        }
+        Term::from_boxed_ptr(p)
+    }
+
+    /// A boxed object of `kind` whose payload is the `raw` words followed by
+    /// the `terms` (the layout `payload_terms` describes for that kind).
+    pub fn object(&mut self, kind: u64, raw: &[u64], terms: &[Term]) -> Term {
+        let n = raw.len() + terms.len();
+        let p = self.alloc(1 + n);
+        // SAFETY: p has 1 + n words.
+        unsafe {
+            *p = header(kind, n);
+            std::ptr::copy_nonoverlapping(raw.as_ptr(), p.add(1), raw.len());
+            std::ptr::copy_nonoverlapping(terms.as_ptr() as *const u64, p.add(1 + raw.len()), terms.len());
         }
         Term::from_boxed_ptr(p)
     }

@@ -6,6 +6,7 @@
 //! - `term` — the one-word `Term` encoding and its inspection API;
 //! - `heap` — process heaps, heap fragments, building terms, deep copy;
 //! - `gc` — the copying collector and the heap verifier;
+//! - `hamt` — maps of more than 32 keys (a persistent hash trie);
 //! - `atom` — the global atom table;
 //! - `op` — the internal instruction set the loader produces;
 //! - `code` — module instances, the export table, the code table;
@@ -29,6 +30,7 @@ pub mod builtin;
 pub mod code;
 pub mod format;
 pub mod gc;
+pub mod hamt;
 pub mod heap;
 pub mod interp;
 pub mod loader;

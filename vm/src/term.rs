@@ -30,6 +30,8 @@
 //! | FLOAT     | f64 bits (raw)                                           |
 //! | BINARY    | bit size (raw), then the bytes packed (raw)              |
 //! | MAP       | k0, v0, k1, v1, ... keys sorted by exact term order      |
+//! | HAMT      | key count (raw), bitmap (raw), children (terms)          |
+//! | HNODE     | bitmap (raw), children (terms): a HAMT's inner node      |
 //! | FUN       | `*const FunEntry` (raw), then the free variables (terms) |
 //! | EXPORT    | `*const ExportEntry` (raw)                               |
 //! | REF       | the reference number (raw)                               |
@@ -37,9 +39,12 @@
 //!
 //! A cons cell is two words, head and tail, with no header.
 //!
-//! The map is a flat sorted array: lookup is a binary search, update is an
-//! O(n) copy (fine for the small maps programs mostly use; BEAM switches to
-//! a HAMT above 32 keys, which can come later without changing the API).
+//! A map of up to 32 keys is a flat sorted array (MAP): lookup is a binary
+//! search, update an O(n) copy of at most 64 words. A larger map is a
+//! persistent hash trie (HAMT head, HNODE inner nodes, cons cells
+//! `[Key | Value]` as leaves) with O(log n) get/put/remove; `hamt.rs` owns
+//! that layout. Both are `Kind::Map`; `map_get`, `map_size` and
+//! `map_entries` work on either; `map_flat` is only for flat maps.
 //!
 //! # Validity
 //!
@@ -106,6 +111,8 @@ pub const KIND_FUN: u64 = 6;
 pub const KIND_EXPORT: u64 = 7;
 pub const KIND_REF: u64 = 8;
 pub const KIND_MATCH_CTX: u64 = 9;
+pub const KIND_HAMT: u64 = 10;
+pub const KIND_HNODE: u64 = 11;
 
 /// Build a header word.
 #[inline]
@@ -135,6 +142,8 @@ pub fn payload_terms(h: u64) -> (usize, usize) {
         KIND_TUPLE | KIND_MAP => (0, size),
         KIND_FUN => (1, size - 1),
         KIND_MATCH_CTX => (0, 1),
+        KIND_HAMT => (2, size - 2),
+        KIND_HNODE => (1, size - 1),
         _ => (0, 0),
     }
 }
@@ -567,34 +576,47 @@ impl Term {
 
     #[inline]
     pub fn is_map(self) -> bool {
-        self.boxed_kind() == Some(KIND_MAP)
+        matches!(self.boxed_kind(), Some(KIND_MAP | KIND_HAMT))
     }
     /// Number of keys of a map.
     pub fn map_size(self) -> Option<usize> {
-        if self.is_map() {
-            Some(self.payload().len() / 2)
-        } else {
-            None
+        match self.boxed_kind()? {
+            KIND_MAP => Some(self.payload().len() / 2),
+            KIND_HAMT => Some(crate::hamt::size(self)),
+            _ => None,
         }
     }
-    /// The entries of a map as a flat `[k0, v0, k1, v1, ...]` slice in key
-    /// order (`cmp_exact`), which is also the order Erlang prints small maps.
+    /// The entries of a flat map (at most 32 keys) as a flat
+    /// `[k0, v0, k1, v1, ...]` slice in key order (`cmp_exact`), which is
+    /// also the order Erlang prints small maps. None for a larger map.
     pub fn map_flat(self) -> Option<&'static [Term]> {
-        if self.is_map() {
-            let p = self.payload();
-            // SAFETY: map payloads are terms.
-            Some(unsafe { std::slice::from_raw_parts(p.as_ptr() as *const Term, p.len()) })
+        if self.boxed_kind() == Some(KIND_MAP) {
+            Some(Term::words_as_terms(self.payload()))
         } else {
             None
         }
     }
-    /// The entries of a map, in key order.
-    pub fn map_entries(self) -> Option<impl Iterator<Item = (Term, Term)>> {
-        self.map_flat().map(|f| f.chunks_exact(2).map(|c| (c[0], c[1])))
+    /// Payload words known to hold terms, as terms.
+    #[inline]
+    pub(crate) fn words_as_terms(w: &'static [u64]) -> &'static [Term] {
+        // SAFETY: Term is repr(transparent) over u64; callers pass words
+        // that `payload_terms` says are terms.
+        unsafe { std::slice::from_raw_parts(w.as_ptr() as *const Term, w.len()) }
+    }
+    /// The entries of a map: in key order for a flat map, in the HAMT's
+    /// hash order for a larger one (see `hamt.rs`).
+    pub fn map_entries(self) -> Option<crate::hamt::MapIter> {
+        if self.is_map() {
+            Some(crate::hamt::MapIter::new(self))
+        } else {
+            None
+        }
     }
     /// Look up `key` (`=:=`) in a map.
     pub fn map_get(self, key: Term) -> Option<Term> {
-        let f = self.map_flat()?;
+        let Some(f) = self.map_flat() else {
+            return if self.is_map() { crate::hamt::get(self, key) } else { None };
+        };
         let n = f.len() / 2;
         let (mut lo, mut hi) = (0, n);
         while lo < hi {
@@ -680,7 +702,7 @@ impl Term {
                 KIND_POS_BIG | KIND_NEG_BIG => Kind::BigInt,
                 KIND_FLOAT => Kind::Float,
                 KIND_BINARY => Kind::Binary,
-                KIND_MAP => Kind::Map,
+                KIND_MAP | KIND_HAMT => Kind::Map,
                 KIND_FUN => Kind::Fun,
                 KIND_EXPORT => Kind::ExportFun,
                 KIND_REF => Kind::Ref,
@@ -884,16 +906,26 @@ fn cmp_step(a: Term, b: Term, exact: bool, work: &mut Vec<(Term, Term, bool)>) -
             o
         }
         Kind::Map => {
-            let (x, y) = (a.map_flat().unwrap(), b.map_flat().unwrap());
             // Size first, then keys in order (exactly), then values in
-            // key order.
-            let o = x.len().cmp(&y.len());
+            // key order. Maps of equal size have the same layout (flat up
+            // to 32 keys, HAMT above).
+            let o = a.map_size().cmp(&b.map_size());
             if o == Ordering::Equal {
-                for i in (1..x.len()).step_by(2).rev() {
-                    work.push((x[i], y[i], exact));
-                }
-                for i in (0..x.len()).step_by(2).rev() {
-                    work.push((x[i], y[i], true));
+                if let (Some(x), Some(y)) = (a.map_flat(), b.map_flat()) {
+                    for i in (1..x.len()).step_by(2).rev() {
+                        work.push((x[i], y[i], exact));
+                    }
+                    for i in (0..x.len()).step_by(2).rev() {
+                        work.push((x[i], y[i], true));
+                    }
+                } else {
+                    let (x, y) = (crate::hamt::sorted_entries(a), crate::hamt::sorted_entries(b));
+                    for (p, q) in x.iter().zip(&y).rev() {
+                        work.push((p.1, q.1, exact));
+                    }
+                    for (p, q) in x.iter().zip(&y).rev() {
+                        work.push((p.0, q.0, true));
+                    }
                 }
             }
             o

@@ -167,10 +167,14 @@ pub fn encode(t: Term, out: &mut Vec<u8>) {
                 stack.extend(el.iter().rev());
             }
             Kind::Map => {
-                let flat = t.map_flat().unwrap();
                 out.push(116);
-                out.extend_from_slice(&((flat.len() / 2) as u32).to_be_bytes());
-                stack.extend(flat.iter().rev());
+                out.extend_from_slice(&(t.map_size().unwrap() as u32).to_be_bytes());
+                let n = stack.len();
+                for (k, v) in t.map_entries().unwrap() {
+                    stack.push(k);
+                    stack.push(v);
+                }
+                stack[n..].reverse();
             }
             Kind::Binary => {
                 let bits = t.bit_size().unwrap();

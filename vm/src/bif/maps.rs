@@ -45,14 +45,12 @@ pub const BIFS: &[BifDef] = &[
     }),
     bif("maps", "remove", 2, |p, a| {
         let m = need_map(p, a[1])?;
-        let v: Vec<(Term, Term)> = m.map_entries().unwrap().filter(|(k, _)| !eq_exact(*k, a[0])).collect();
-        Ok(p.heap.map_sorted(&v))
+        Ok(remove(p, m, a[0]).unwrap_or(m))
     }),
     bif("maps", "take", 2, |p, a| {
         let m = need_map(p, a[1])?;
         let Some(v) = m.map_get(a[0]) else { return Ok(Term::atom(atom::intern("error"))) };
-        let rest: Vec<(Term, Term)> = m.map_entries().unwrap().filter(|(k, _)| !eq_exact(*k, a[0])).collect();
-        let m2 = p.heap.map_sorted(&rest);
+        let m2 = remove(p, m, a[0]).unwrap_or(m);
         Ok(p.heap.tuple(&[v, m2]))
     }),
     bif("maps", "new", 0, |p, _| Ok(p.heap.map_sorted(&[]))),
@@ -104,11 +102,39 @@ fn badkey(p: &mut Process, k: Term) -> Exc {
     Exc::error(p.heap.tuple(&[Term::atom(atom::BADKEY), k]))
 }
 
+/// `m` without `key` (None if the key is absent).
+fn remove(p: &mut Process, m: Term, key: Term) -> Option<Term> {
+    if let Some(flat) = m.map_flat() {
+        m.map_get(key)?;
+        let v: Vec<(Term, Term)> =
+            flat.chunks_exact(2).map(|c| (c[0], c[1])).filter(|(k, _)| !eq_exact(*k, key)).collect();
+        p.reductions += v.len() as u64 / 16;
+        Some(p.heap.map_sorted(&v))
+    } else {
+        p.reductions += 1;
+        crate::hamt::remove(&mut p.heap, m, key)
+    }
+}
+
 /// `M#{K => V}` (exact = false) or `M#{K := V}` (exact = true: every key
-/// must exist). O(n + k log k): the flat map is copied (see term.rs).
+/// must exist). A flat map is copied, O(n + k log k) (a result of more than
+/// 32 keys becomes a HAMT); a HAMT is updated a key at a time, O(k log n).
 pub fn update(p: &mut Process, m: Term, kv: &[(Term, Term)], exact: bool) -> BifResult {
-    let Some(flat) = m.map_flat() else {
+    if !m.is_map() {
         return Err(Exc::error(p.heap.tuple(&[Term::atom(atom::BADMAP), m])));
+    }
+    let Some(flat) = m.map_flat() else {
+        if exact {
+            if let Some((k, _)) = kv.iter().find(|(k, _)| m.map_get(*k).is_none()) {
+                return Err(badkey(p, *k));
+            }
+        }
+        let mut out = m;
+        for (k, v) in kv {
+            out = crate::hamt::put(&mut p.heap, out, *k, *v).0;
+        }
+        p.reductions += kv.len() as u64;
+        return Ok(out);
     };
     let mut new: Vec<(Term, Term)> = kv.to_vec();
     // Later pairs win: stable sort then keep the last of equal keys.

@@ -149,8 +149,10 @@ pub fn term_depth(t: crate::term::Term) -> usize {
             }
         } else if let Some(el) = t.tuple_elements() {
             stack.extend(el.iter().filter(|e| e.is_boxed() || e.is_cons()).map(|e| (*e, d + 1)));
-        } else if let Some(f) = t.map_flat() {
-            stack.extend(f.iter().filter(|e| e.is_boxed() || e.is_cons()).map(|e| (*e, d + 1)));
+        } else if let Some(it) = t.map_entries() {
+            for (k, v) in it {
+                stack.extend([k, v].into_iter().filter(|e| e.is_boxed() || e.is_cons()).map(|e| (e, d + 1)));
+            }
         }
     }
     max
