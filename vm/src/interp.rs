@@ -152,6 +152,18 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
     p.saved_x.clear();
     let mut ip: *const Op = p.ip;
     let mut reds = budget;
+    // Reductions charged by BIFs are taken off both `reds` and `budget`:
+    // they bring the yield closer and are already in `p.reductions`.
+    let mut budget = budget;
+    macro_rules! take_bif_charge {
+        () => {{
+            if p.bif_charge != 0 {
+                let c = std::mem::take(&mut p.bif_charge);
+                reds -= c;
+                budget -= c;
+            }
+        }};
+    }
 
     macro_rules! g {
         ($s:expr) => {
@@ -191,6 +203,7 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
     macro_rules! safepoint {
         ($live:expr) => {{
             reds -= 1;
+            take_bif_charge!();
             if p.heap.wants_gc() {
                 gc::collect(p, x, $live as usize, 0);
             }
@@ -211,6 +224,7 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
     macro_rules! safepoint_call {
         () => {{
             reds -= 1;
+            take_bif_charge!();
             if reds <= 0 || p.heap.wants_gc() {
                 let live = live_after_call(p, ip);
                 if p.heap.wants_gc() {

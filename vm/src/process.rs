@@ -196,6 +196,9 @@ pub struct Process {
     /// Set when the timer fired: `WaitTimeout` continues past the wait.
     pub timed_out: bool,
     pub reductions: u64,
+    /// Reductions charged by BIFs in this slice and not yet taken off the
+    /// slice's budget (the interpreter takes them at its next safe point).
+    pub bif_charge: i64,
     /// Exit reason once dead.
     pub exit_reason: Option<Term>,
     /// The function the process was spawned with (`process_info`).
@@ -217,6 +220,15 @@ pub struct Process {
 unsafe impl Send for Process {}
 
 impl Process {
+    /// Charge `n` reductions for work a BIF did in proportion to its input:
+    /// counted in `reductions` and taken off the running slice's budget at
+    /// the next safe point, so a long BIF brings the next preemption closer.
+    #[inline]
+    pub fn charge(&mut self, n: u64) {
+        self.reductions += n;
+        self.bif_charge += n as i64;
+    }
+
     pub fn new(vm: &'static Vm, pid: u64) -> Process {
         let shared = Arc::new(Shared {
             pid,
@@ -241,6 +253,7 @@ impl Process {
             timer: None,
             timed_out: false,
             reductions: 0,
+            bif_charge: 0,
             exit_reason: None,
             initial_call: (crate::atom::ERLANG, crate::atom::APPLY, 0),
             trap_exit: false,

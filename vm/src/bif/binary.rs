@@ -28,7 +28,7 @@ pub const BIFS: &[BifDef] = &[
     bif("erlang", "list_to_bitstring", 1, |p, a| {
         let mut b = Bits { bytes: Vec::new(), len: 0 };
         if a[0].is_list() && bitstring_list(a[0], &mut b) {
-            p.reductions += b.bytes.len() as u64 / 64;
+            p.charge(b.bytes.len() as u64 / 64);
             Ok(p.heap.bitstring(&b.bytes, b.len))
         } else {
             Err(Exc::badarg())
@@ -246,7 +246,7 @@ fn split(p: &mut Process, b: Term, pat: Term, opts: Term) -> BifResult {
     let (Some(hay), Some(pats)) = (bytes_of(b), patterns(pat)) else { return Err(Exc::badarg()) };
     let o = search_opts(opts, hay.len(), false).ok_or_else(Exc::badarg)?;
     let found = find_all(hay, &pats, o.scope.unwrap_or((0, hay.len())), o.global);
-    p.reductions += hay.len() as u64 / 64;
+    p.charge(hay.len() as u64 / 64);
     let mut parts: Vec<&[u8]> = Vec::new();
     let mut at = 0;
     for (i, l) in found {
@@ -273,7 +273,7 @@ fn match_bif(p: &mut Process, b: Term, pat: Term, opts: Term, all: bool) -> BifR
         return Err(Exc::badarg());
     }
     let found = find_all(hay, &pats, o.scope.unwrap_or((0, hay.len())), all);
-    p.reductions += hay.len() as u64 / 64;
+    p.charge(hay.len() as u64 / 64);
     let ts: Vec<Term> =
         found.iter().map(|&(i, l)| p.heap.tuple(&[Term::small(i as i64), Term::small(l as i64)])).collect();
     if all {
@@ -292,7 +292,7 @@ fn replace(p: &mut Process, b: Term, pat: Term, with: Term, opts: Term) -> BifRe
         return Err(Exc::badarg());
     }
     let found = find_all(hay, &pats, o.scope.unwrap_or((0, hay.len())), o.global);
-    p.reductions += hay.len() as u64 / 64;
+    p.charge(hay.len() as u64 / 64);
     let mut out = Vec::with_capacity(hay.len());
     let mut at = 0;
     for (i, l) in found {
@@ -502,7 +502,7 @@ pub fn create(p: &mut Process, segs: &[Seg], vals: &[(Term, Option<Term>)]) -> B
             }
         }
     }
-    p.reductions += b.bytes.len() as u64 / 64;
+    p.charge(b.bytes.len() as u64 / 64);
     Ok(p.heap.bitstring(&b.bytes, b.len))
 }
 

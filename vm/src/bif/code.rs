@@ -409,10 +409,11 @@ fn compile_file(p: &mut Process, file: Term, opts: Term, defaults: bool) -> BifR
     } else {
         format!("{f}.erl")
     };
-    let fail = |p: &mut Process| -> Term {
+    // `{error, Errors, Warnings}` with `return`, else `error`.
+    let fail = |p: &mut Process, errors: Term, warnings: Term| -> Term {
         if ret {
             let e = Term::atom(atom::ERROR);
-            p.heap.tuple(&[e, Term::NIL, Term::NIL])
+            p.heap.tuple(&[e, errors, warnings])
         } else {
             Term::atom(atom::ERROR)
         }
@@ -429,9 +430,26 @@ fn compile_file(p: &mut Process, file: Term, opts: Term, defaults: bool) -> BifR
                     &format!("{path}: no such file or directory\n"),
                 );
             }
-            return Ok(fail(p));
+            // OTP: [{File, [{none, compile, {epp, enoent}}]}].
+            let desc = {
+                let (epp, enoent) = (p.heap.atom("epp"), p.heap.atom("enoent"));
+                p.heap.tuple(&[epp, enoent])
+            };
+            let item = {
+                let (none, compile) = (p.heap.atom("none"), p.heap.atom("compile"));
+                p.heap.tuple(&[none, compile, desc])
+            };
+            let items = p.heap.list(&[item]);
+            let f = p.heap.string(&path);
+            let entry = p.heap.tuple(&[f, items]);
+            let errors = p.heap.list(&[entry]);
+            return Ok(fail(p, errors, Term::NIL));
         }
     };
+    // Compiling is long work: charge a full slice and more, so the caller
+    // lets the others run once it returns (OTP's compiler, written in
+    // Erlang, spends thousands of reductions on the smallest module).
+    p.charge(4000 + source.len() as u64 / 4);
     let compiled = match compile_source(&path, &source) {
         Ok(c) => {
             if report && !c.warnings.is_empty() {
@@ -449,16 +467,24 @@ fn compile_file(p: &mut Process, file: Term, opts: Term, defaults: bool) -> BifR
                     &minierl_compiler::diag::render(&path, &source, &diags, false),
                 );
             }
-            return Ok(fail(p));
+            let (errors, warnings): (Vec<_>, Vec<_>) =
+                diags.iter().partition(|d| d.severity == minierl_compiler::diag::Severity::Error);
+            let errors = error_list(p, &path, &source, &errors);
+            let warnings = error_list(p, &path, &source, &warnings);
+            return Ok(fail(p, errors, warnings));
         }
     };
     let m = atom::intern(compiled.module.name());
+    let warnings = {
+        let w: Vec<_> = compiled.warnings.iter().collect();
+        error_list(p, &path, &source, &w)
+    };
     let bytes = minierl_bytecode::encode(&compiled.module);
     let ok = Term::atom(atom::OK);
     if binary {
         let b = p.heap.binary(&bytes);
         return Ok(if ret {
-            p.heap.tuple(&[ok, Term::atom(m), b, Term::NIL])
+            p.heap.tuple(&[ok, Term::atom(m), b, warnings])
         } else {
             p.heap.tuple(&[ok, Term::atom(m), b])
         });
@@ -471,7 +497,7 @@ fn compile_file(p: &mut Process, file: Term, opts: Term, defaults: bool) -> BifR
                 &format!("{path}: Module name '{}' does not match file name '{stem}'\n", m.name()),
             );
         }
-        return Ok(fail(p));
+        return Ok(fail(p, Term::NIL, Term::NIL));
     }
     let dir = outdir.unwrap_or_else(|| ".".to_string());
     let dest = Path::new(&dir).join(format!("{}.mrlb", m.name()));
@@ -482,9 +508,130 @@ fn compile_file(p: &mut Process, file: Term, opts: Term, defaults: bool) -> BifR
                 &format!("{}: cannot write\n", dest.display()),
             );
         }
-        return Ok(fail(p));
+        return Ok(fail(p, Term::NIL, Term::NIL));
     }
-    Ok(if ret { p.heap.tuple(&[ok, Term::atom(m), Term::NIL]) } else { p.heap.tuple(&[ok, Term::atom(m)]) })
+    Ok(if ret { p.heap.tuple(&[ok, Term::atom(m), warnings]) } else { p.heap.tuple(&[ok, Term::atom(m)]) })
+}
+
+/// Diagnostics as OTP's `return` option gives them: `[{File, [{{Line,
+/// Col}, Module, Descriptor}]}]`, the scanner's and parser's in one group and
+/// the checker's in another, as OTP does. Descriptors follow OTP's for the
+/// common cases (`{unbound_var,'X'}`, `{unused_function,{g,0}}`, ...);
+/// the others are `{Loc, minierl_compiler, Message}` with the message text.
+fn error_list(p: &mut Process, path: &str, source: &str, diags: &[&minierl_compiler::Diagnostic]) -> Term {
+    let mut groups: Vec<(bool, Vec<Term>)> = Vec::new();
+    for d in diags {
+        let (line, col) = minierl_compiler::diag::line_col(source, d.span.start as usize);
+        let (l, c) = (Term::small(line as i64), Term::small(col as i64));
+        let loc = p.heap.tuple(&[l, c]);
+        let (module, desc) = descriptor(p, d);
+        let m = p.heap.atom(module);
+        let item = p.heap.tuple(&[loc, m, desc]);
+        // Codes E0xxx..E3xxx are the scanner's, preprocessor's and parser's.
+        let syntax = d.code.as_bytes().get(2).is_some_and(|&c| c < b'4');
+        match groups.last_mut() {
+            Some((s, items)) if *s == syntax => items.push(item),
+            _ => groups.push((syntax, vec![item])),
+        }
+    }
+    let mut entries = Vec::new();
+    for (_, items) in groups {
+        let f = p.heap.string(path);
+        let l = p.heap.list(&items);
+        entries.push(p.heap.tuple(&[f, l]));
+    }
+    p.heap.list(&entries)
+}
+
+/// OTP's module and descriptor for one diagnostic, read back from its
+/// message (whose wording is erl_lint's and erl_parse's).
+fn descriptor(p: &mut Process, d: &minierl_compiler::Diagnostic) -> (&'static str, Term) {
+    let msg = d.message.as_str();
+    // 'X' or X -> the atom.
+    fn name(s: &str) -> String {
+        s.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')).unwrap_or(s).to_string()
+    }
+    // "f/2" -> {f, 2}
+    fn fa(p: &mut Process, s: &str) -> Option<Term> {
+        let (f, a) = s.rsplit_once('/')?;
+        let a: i64 = a.parse().ok()?;
+        let f = p.heap.atom(&name(f));
+        Some(p.heap.tuple(&[f, Term::small(a)]))
+    }
+    let tagged = |p: &mut Process, tag: &str, v: Term| -> Term {
+        let t = p.heap.atom(tag);
+        p.heap.tuple(&[t, v])
+    };
+    if let Some(rest) = msg.strip_prefix("syntax error before: ") {
+        let a = p.heap.string("syntax error before: ");
+        let b = p.heap.string(rest);
+        return ("erl_parse", p.heap.list(&[a, b]));
+    }
+    let lint: Option<Term> = (|| {
+        let words: Vec<&str> = msg.split(' ').collect();
+        match words.as_slice() {
+            ["variable", v, "is", "unbound"] => {
+                let v = p.heap.atom(&name(v));
+                Some(tagged(p, "unbound_var", v))
+            }
+            ["variable", v, "is", "unused"] => {
+                let v = p.heap.atom(&name(v));
+                Some(tagged(p, "unused_var", v))
+            }
+            ["function", f, "is", "unused"] => {
+                let f = fa(p, f)?;
+                Some(tagged(p, "unused_function", f))
+            }
+            ["function", f, "undefined"] => {
+                let f = fa(p, f)?;
+                Some(tagged(p, "undefined_function", f))
+            }
+            ["function", f, "already", "defined"] => {
+                let f = fa(p, f)?;
+                Some(tagged(p, "redefine_function", f))
+            }
+            ["function", f, "already", "exported"] => {
+                let f = fa(p, f)?;
+                Some(tagged(p, "duplicated_export", f))
+            }
+            ["record", r, "undefined"] => {
+                let r = p.heap.atom(&name(r));
+                Some(tagged(p, "undefined_record", r))
+            }
+            ["record", r, "is", "unused"] => {
+                let r = p.heap.atom(&name(r));
+                Some(tagged(p, "unused_record", r))
+            }
+            ["record", r, "already", "defined"] => {
+                let r = p.heap.atom(&name(r));
+                Some(tagged(p, "redefine_record", r))
+            }
+            ["variable", v, kind @ ("unsafe" | "exported"), in_from, what, "(line", l, "column", c] => {
+                let l: i64 = l.trim_end_matches(',').parse().ok()?;
+                let c: i64 = c.trim_end_matches(')').parse().ok()?;
+                if !matches!((*kind, *in_from), ("unsafe", "in") | ("exported", "from")) {
+                    return None;
+                }
+                let v = p.heap.atom(&name(v));
+                let w = p.heap.atom(&name(what));
+                let lc = p.heap.tuple(&[Term::small(l), Term::small(c)]);
+                let place = p.heap.tuple(&[w, lc]);
+                let tag = p.heap.atom(if *kind == "unsafe" { "unsafe_var" } else { "exported_var" });
+                Some(p.heap.tuple(&[tag, v, place]))
+            }
+            ["variable", v, "shadowed", "in", what] => {
+                let v = p.heap.atom(&name(v));
+                let w = p.heap.atom(&name(what));
+                let tag = p.heap.atom("shadowed_var");
+                Some(p.heap.tuple(&[tag, v, w]))
+            }
+            _ => None,
+        }
+    })();
+    match lint {
+        Some(t) => ("erl_lint", t),
+        None => ("minierl_compiler", p.heap.string(msg)),
+    }
 }
 
 fn posix(p: &mut Process, e: &std::io::Error) -> Term {

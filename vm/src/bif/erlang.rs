@@ -59,7 +59,7 @@ pub const BIFS: &[BifDef] = &[
     }),
     bif("erlang", "length", 1, |p, a| match a[0].list_length() {
         Some(n) => {
-            p.reductions += n as u64 / 16;
+            p.charge(n as u64 / 16);
             Ok(Term::small(n as i64))
         }
         None => Err(Exc::badarg()),
@@ -320,9 +320,20 @@ pub const BIFS: &[BifDef] = &[
     }),
     bif("erlang", "function_exported", 3, |p, a| match (a[0].as_atom(), a[1].as_atom(), a[2].as_small()) {
         (Some(m), Some(f), Some(n)) if (0..=255).contains(&n) => {
+            // As OTP: true for a BIF, or for a function exported by loaded
+            // code; no module is loaded to answer, except that the embedded
+            // stdlib counts as loaded (OTP has `lists` and its kin loaded at
+            // boot, minierl loads them when first used).
+            let embedded = p.vm.code.slots(m).current.is_none()
+                && p.vm.embedded.read().unwrap().iter().any(|(n, _)| *n == m.name());
+            if embedded {
+                p.vm.autoload(m);
+            }
             let e = p.vm.code.find_export(Mfa(m, f, n as u8));
             let active = p.vm.code.active();
-            Ok(Term::bool(e.is_some_and(|e| !e.target(active).is_null() || (e.bif.is_some() && false))))
+            Ok(Term::bool(
+                e.is_some_and(|e| !e.target(active).is_null() || (e.bif.is_some() && !f.name().starts_with('$'))),
+            ))
         }
         _ => Err(Exc::badarg()),
     }),
@@ -516,7 +527,7 @@ fn iolist_to_binary(p: &mut Process, t: Term) -> BifResult {
     if !t.is_list() || !iolist_bytes(t, &mut out) {
         return Err(Exc::badarg());
     }
-    p.reductions += out.len() as u64 / 64;
+    p.charge(out.len() as u64 / 64);
     Ok(p.heap.binary(&out))
 }
 

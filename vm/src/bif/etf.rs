@@ -46,7 +46,7 @@ const NODE: &str = "nonode@nohost";
 fn to_binary(p: &mut Process, t: Term) -> BifResult {
     let mut out = vec![131];
     encode(t, &mut out);
-    p.reductions += out.len() as u64 / 64;
+    p.charge(out.len() as u64 / 64);
     Ok(p.heap.binary(&out))
 }
 
@@ -55,7 +55,7 @@ fn from_binary(p: &mut Process, b: Term) -> BifResult {
         return Err(Exc::badarg());
     }
     let bytes = b.binary_bytes().unwrap();
-    p.reductions += bytes.len() as u64 / 64;
+    p.charge(bytes.len() as u64 / 64);
     let mut d = Decoder { p, b: bytes, pos: 0 };
     if d.u8()? != 131 {
         return Err(Exc::badarg());

@@ -60,7 +60,7 @@ fn device(t: Term) -> Result<Device, Exc> {
 
 /// Charge reductions in proportion to the text made.
 fn charge(p: &mut Process, n: usize) {
-    p.reductions += 1 + (n / 64) as u64;
+    p.charge(1 + (n / 64) as u64);
 }
 
 /// Run the printer on `terms` (safe on deeply nested terms); `None`

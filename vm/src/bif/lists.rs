@@ -16,11 +16,11 @@ pub const BIFS: &[BifDef] = &[
         for e in it.by_ref() {
             n += 1;
             if eq_exact(e, a[0]) {
-                p.reductions += n / 16;
+                p.charge(n / 16);
                 return Ok(Term::TRUE);
             }
         }
-        p.reductions += n / 16;
+        p.charge(n / 16);
         if it.tail().is_nil() {
             Ok(Term::FALSE)
         } else {
@@ -41,14 +41,14 @@ pub fn append(p: &mut Process, a: Term, b: Term) -> BifResult {
         return Ok(b);
     }
     let v = a.list_to_vec().ok_or_else(Exc::badarg)?;
-    p.reductions += v.len() as u64 / 16;
+    p.charge(v.len() as u64 / 16);
     Ok(p.heap.list_with_tail(&v, b))
 }
 
 /// `A -- B`: remove the first occurrence of each element of B.
 pub fn subtract(p: &mut Process, a: Term, b: Term) -> BifResult {
     let (Some(mut v), Some(w)) = (a.list_to_vec(), b.list_to_vec()) else { return Err(Exc::badarg()) };
-    p.reductions += (v.len() * w.len()) as u64 / 64;
+    p.charge((v.len() * w.len()) as u64 / 64);
     for x in w {
         if let Some(i) = v.iter().position(|e| eq_exact(*e, x)) {
             v.remove(i);
@@ -80,7 +80,7 @@ pub fn reverse(p: &mut Process, l: Term, tail: Term) -> BifResult {
         acc = p.heap.cons(e, acc);
         n += 1;
     }
-    p.reductions += n / 16;
+    p.charge(n / 16);
     if it.tail().is_nil() {
         Ok(acc)
     } else {

@@ -176,6 +176,6 @@ pub fn update(p: &mut Process, m: Term, kv: &[(Term, Term)], exact: bool) -> Bif
             }
         }
     }
-    p.reductions += out.len() as u64 / 16;
+    p.charge(out.len() as u64 / 16);
     Ok(p.heap.map_sorted(&out))
 }

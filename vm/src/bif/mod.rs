@@ -6,7 +6,7 @@
 //! through `p.vm`) and its arguments, and returns a term or an exception.
 //! It never yields and never collects garbage: allocation goes to heap
 //! fragments if needed. A BIF whose work grows with its input should charge
-//! reductions with `p.reductions += n` (see issue 3).
+//! reductions with `p.charge(n)` (see issue 3).
 
 use crate::code::Special;
 use crate::process::{BifResult, Process};

@@ -250,7 +250,7 @@ fn to_binary(p: &mut Process, data: Term, inenc: Term, outenc: Term) -> BifResul
         encode_one(cp, oe, &mut out)
     })
     .map_err(|_| Exc::badarg())?;
-    p.reductions += (n / 16) as u64;
+    p.charge((n / 16) as u64);
     let bin = p.heap.binary(&out);
     Ok(match r {
         None => bin,
@@ -266,7 +266,7 @@ fn to_list(p: &mut Process, data: Term, inenc: Term) -> BifResult {
         true
     })
     .map_err(|_| Exc::badarg())?;
-    p.reductions += (cps.len() / 16) as u64;
+    p.charge((cps.len() / 16) as u64);
     let l = p.heap.list(&cps);
     Ok(match r {
         None => l,
