@@ -108,10 +108,10 @@ fn remove(p: &mut Process, m: Term, key: Term) -> Option<Term> {
         m.map_get(key)?;
         let v: Vec<(Term, Term)> =
             flat.chunks_exact(2).map(|c| (c[0], c[1])).filter(|(k, _)| !eq_exact(*k, key)).collect();
-        p.reductions += v.len() as u64 / 16;
+        p.charge(v.len() as u64 / 16);
         Some(p.heap.map_sorted(&v))
     } else {
-        p.reductions += 1;
+        p.charge(1);
         crate::hamt::remove(&mut p.heap, m, key)
     }
 }
@@ -133,7 +133,7 @@ pub fn update(p: &mut Process, m: Term, kv: &[(Term, Term)], exact: bool) -> Bif
         for (k, v) in kv {
             out = crate::hamt::put(&mut p.heap, out, *k, *v).0;
         }
-        p.reductions += kv.len() as u64;
+        p.charge(kv.len() as u64);
         return Ok(out);
     };
     let mut new: Vec<(Term, Term)> = kv.to_vec();
