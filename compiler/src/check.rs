@@ -84,6 +84,34 @@ pub fn check(m: &Module, file_name: &str, source: &str, opts: &Options) -> Vec<D
     c.diags
 }
 
+/// The shell's checks: `body` is checked as a function body in which
+/// `bound` are already bound (the shell's bindings). Returns the errors
+/// and the variables bound after it (sorted; not those left unsafe).
+pub fn check_shell_exprs(body: &[Expr], bound: &[String], source: &str) -> (Vec<Diagnostic>, Vec<String>) {
+    let mut c = Checker {
+        src: source,
+        diags: Vec::new(),
+        bindings: Vec::new(),
+        functions: HashMap::new(),
+        imports: HashMap::new(),
+        no_auto_import: HashSet::new(),
+        no_auto_import_all: false,
+        records: HashMap::new(),
+        calls: HashMap::new(),
+        current: None,
+    };
+    let mut vt = Vt::new();
+    for name in bound {
+        let id = c.new_binding(name, Span::default());
+        c.bindings[id].used = true;
+        vt.insert(name.clone(), Var { ids: vec![id], state: State::Bound });
+    }
+    c.exprs(body, &mut vt);
+    let after = vt.into_iter().filter(|(_, v)| v.state == State::Bound).map(|(n, _)| n).collect();
+    let errors = c.diags.into_iter().filter(|d| d.severity == crate::Severity::Error).collect();
+    (errors, after)
+}
+
 /// "Module name 'x' does not match file name 'y'": erlc checks it only when
 /// the module compiled without errors, and so should the caller.
 pub fn module_name_mismatch(m: &Module, file_name: &str) -> Option<Diagnostic> {

@@ -16,6 +16,7 @@ pub mod diag;
 pub mod lexer;
 pub mod parse;
 pub mod preprocess;
+pub mod shell;
 
 pub use diag::{Diagnostic, Severity};
 

@@ -15,7 +15,8 @@
 //! - `interp` — the dispatch loop, calls, exceptions, stack traces;
 //! - `process`, `sched` — processes, mailboxes, the run queue, timers;
 //! - `bif/` — native functions, one file per area;
-//! - `vm` — the VM object tying it together (autoload, spawning, running).
+//! - `vm` — the VM object tying it together (autoload, spawning, running);
+//! - `shell/` — the interactive shell's terminal side and its BIFs.
 //!
 //! `unsafe` blocks are in `term.rs`, `heap.rs`, `gc.rs`, the dispatch loop
 //! (`interp.rs`: code pointers, unchecked register and y-slot access the
@@ -38,6 +39,7 @@ pub mod op;
 pub mod process;
 pub mod report;
 pub mod sched;
+pub mod shell;
 pub mod term;
 pub mod vm;
 

@@ -4,7 +4,8 @@
 //!   or loads a compiled `NAME.mrlb`) and runs `NAME:main/1` with the
 //!   arguments as strings, else `NAME:main/0`;
 //! - `minierl compile [-o DIR] FILE...` writes `NAME.mrlb` files;
-//! - `minierl shell`, or `minierl` alone: the interactive shell (later);
+//! - `minierl shell [-pa DIR]...`, or `minierl` alone: the interactive
+//!   shell (`shell/`, `spec/shell.md`);
 //! - `minierl --help`, `minierl --version`.
 //!
 //! Exit status: 0 when main returns, 1 when it crashes (with a report on
@@ -56,7 +57,7 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// The interactive shell (not available yet).
+    /// The interactive shell (also `minierl` with no command).
     Shell,
 }
 
@@ -115,12 +116,12 @@ fn compile_file(path: &Path) -> Result<minierl_bytecode::Module, String> {
                 match minierl_compiler::compile(&name, &source, &opts) {
                     Ok(c) => {
                         if !c.warnings.is_empty() {
-                            eprint!("{}", minierl_compiler::diag::render(&shown, &source, &c.warnings, false));
+                            report(&minierl_compiler::diag::render(&shown, &source, &c.warnings, false));
                         }
                         Ok(c.module)
                     }
                     Err(diags) => {
-                        eprint!("{}", minierl_compiler::diag::render(&shown, &source, &diags, false));
+                        report(&minierl_compiler::diag::render(&shown, &source, &diags, false));
                         Err(String::new())
                     }
                 }
@@ -130,6 +131,12 @@ fn compile_file(path: &Path) -> Result<minierl_bytecode::Module, String> {
             .map_err(|_| format!("minierl: internal compiler error while compiling {shown}"))?
     });
     result
+}
+
+/// Print diagnostics on stderr, through the output sink (in the shell,
+/// they appear above the line being typed).
+fn report(text: &str) {
+    minierl::format::out::write_chars(minierl::format::out::Device::Stderr, text);
 }
 
 /// The module name a file must hold: its name without the extension.
@@ -210,6 +217,34 @@ fn run(pa: &[PathBuf], file: &Path, args: &[String]) -> ExitCode {
         return ExitCode::from(1);
     };
     let exit = vm.run_main(inst.module, main_args);
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    match exit {
+        MainExit::Normal => ExitCode::SUCCESS,
+        MainExit::Halt(n) => ExitCode::from(n.clamp(0, 255) as u8),
+        MainExit::Crash { class, reason, trace } => {
+            eprint!("{}", minierl::report::uncaught(class, reason, trace));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The interactive shell: modules are looked up in the -pa folders, then
+/// the current directory.
+fn shell(pa: &[PathBuf]) -> ExitCode {
+    let vm = Vm::new();
+    *vm.compiler.write().unwrap() = Some(compile_file);
+    *vm.embedded.write().unwrap() = minierl::vm::stdlib_modules();
+    {
+        let mut path = vm.code_path.write().unwrap();
+        path.extend(pa.iter().cloned());
+        path.push(PathBuf::from("."));
+    }
+    let banner = format!(
+        "minierl {} shell (help(). lists the commands, q(). quits, Ctrl-C interrupts)",
+        env!("CARGO_PKG_VERSION")
+    );
+    let exit = minierl::shell::run(vm, &banner);
     use std::io::Write;
     let _ = std::io::stdout().flush();
     match exit {
@@ -314,9 +349,6 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Run { file, args }) => run(&cli.pa, &file, &args),
         Some(Command::Compile { out, files }) => compile(out.as_deref(), &files),
-        Some(Command::Shell) | None => {
-            eprintln!("minierl: the interactive shell is not available yet; use `minierl run FILE.mrl` (see `minierl --help`)");
-            ExitCode::from(2)
-        }
+        Some(Command::Shell) | None => shell(&cli.pa),
     }
 }

@@ -615,7 +615,8 @@ pub fn hash_term(t: Term) -> u64 {
 /// error (as Erlang's logger prints it, in short).
 pub fn print_error_report(pid: u64, class: Class, reason: Term, trace: Term) {
     if let Some(text) = crate::report::error_report(pid, class, reason, trace) {
-        eprint!("{text}");
+        // Through the output sink: in the shell it appears above the prompt.
+        crate::format::out::write_chars(crate::format::out::Device::Stderr, &text);
     }
 }
 

@@ -55,4 +55,5 @@ pub const ALL: &[&[BifDef]] = &[
     math::BIFS,
     etf::BIFS,
     code::BIFS,
+    crate::shell::BIFS,
 ];
