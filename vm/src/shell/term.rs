@@ -253,7 +253,13 @@ pub fn run(vm: &'static Vm, banner: &str) -> MainExit {
     SERVER.store(server, Ordering::SeqCst);
     // Ctrl-C while an expression runs (rustyline reads Ctrl-C itself at
     // the prompt, with the terminal in raw mode).
-    let _ = ctrlc::set_handler(move || send(vm, SERVER.load(Ordering::SeqCst), "interrupt", None));
+    let _ = ctrlc::set_handler(move || {
+        if tty {
+            // The terminal echoed `^C`: the report starts on a line of its own.
+            tty_sink(Device::Stdout, b"\n");
+        }
+        send(vm, SERVER.load(Ordering::SeqCst), "interrupt", None)
+    });
     let spawned = std::thread::Builder::new().name("terminal".into()).spawn(move || {
         if tty && tty_reader(vm, &rx).is_ok() {
             return;
