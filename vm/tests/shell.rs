@@ -286,6 +286,26 @@ fn commands_and_compile_errors() {
     assert!(b.ends_with("true\n10> "), "{b}");
 }
 
+/// Input that is not UTF-8 is read as Latin-1; UTF-8 input is read as
+/// such.
+#[test]
+fn input_encodings() {
+    let d = scratch("latin1");
+    let mut child = Command::new(BIN)
+        .arg("shell")
+        .current_dir(&d)
+        .env("MINIERL_HISTORY", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start minierl shell");
+    child.stdin.take().unwrap().write_all(b"<<\"\xff\xe9\">>.\n\"\xc3\xa9t\xc3\xa9\" ++ [256].\n").unwrap();
+    let (code, out, err) = wait_with_deadline(child);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(body(&out), "1> <<\"\u{ff}\u{e9}\">>\n2> [233,116,233,256]\n3> \n");
+}
+
 /// A process that crashes prints its error report; a process linked to
 /// the evaluator takes it down: the shell says so and goes on.
 #[test]

@@ -168,7 +168,12 @@ fn plain_reader(vm: &'static Vm, rx: mpsc::Receiver<Request>) {
                     return;
                 }
                 Ok(_) => {
-                    buf.push_str(&String::from_utf8_lossy(&line));
+                    // Bytes that are not UTF-8 are read as Latin-1, as
+                    // source files are.
+                    match String::from_utf8(line) {
+                        Ok(s) => buf.push_str(&s),
+                        Err(e) => buf.extend(e.into_bytes().iter().map(|&b| b as char)),
+                    }
                     if !buf.ends_with('\n') {
                         buf.push('\n');
                     }
