@@ -366,6 +366,40 @@ impl Heap {
         Term::from_boxed_ptr(p)
     }
 
+    /// An appendable binary buffer (`KIND_WBUF`) of `cap` bytes (rounded up
+    /// to words, zeroed) holding `parts` one after the other, with `bits`
+    /// committed.
+    pub fn binary_buffer(&mut self, cap: usize, parts: &[&[u8]], bits: u64) -> Term {
+        let words = cap.div_ceil(8);
+        let p = self.alloc(2 + words);
+        // SAFETY: p has 2 + words words; the parts fit (the caller sizes
+        // `cap` to hold them, checked below before any write).
+        unsafe {
+            *p = header(KIND_WBUF, 1 + words);
+            *p.add(1) = bits;
+            std::ptr::write_bytes(p.add(2), 0, words);
+            let bytes = std::slice::from_raw_parts_mut(p.add(2) as *mut u8, words * 8);
+            let mut at = 0;
+            for part in parts {
+                bytes[at..at + part.len()].copy_from_slice(part);
+                at += part.len();
+            }
+        }
+        Term::from_boxed_ptr(p)
+    }
+
+    /// A bitstring of the first `bits` bits of the buffer `buf`.
+    pub fn binary_view(&mut self, buf: Term, bits: u64) -> Term {
+        let p = self.alloc(3);
+        // SAFETY: p has 3 words.
+        unsafe {
+            *p = header(KIND_BINVIEW, 2);
+            *p.add(1) = buf.raw();
+            *p.add(2) = bits;
+        }
+        Term::from_boxed_ptr(p)
+    }
+
     /// A binary match context over `bin` at bit offset `pos`.
     pub fn match_ctx(&mut self, bin: Term, pos: u64) -> Term {
         let p = self.alloc(3);
@@ -381,6 +415,25 @@ impl Heap {
     /// An atom term (convenience).
     pub fn atom(&mut self, name: &str) -> Term {
         Term::atom(crate::atom::intern(name))
+    }
+}
+
+/// Write `bytes` into the appendable buffer `buf` at byte `at`, past its
+/// committed bits, and commit `bits` bits. Panics if they do not fit.
+/// Only the process owning `buf` calls this (buffers are private to a
+/// process like every heap object; a send copies them), and the bytes
+/// written lie past every view's end, so no binary already made changes.
+pub fn binary_buffer_append(buf: Term, at: usize, bytes: &[u8], bits: u64) {
+    let p = buf.payload();
+    assert_eq!(header_kind(buf.header()), KIND_WBUF);
+    assert!(at as u64 * 8 >= p[0] && at + bytes.len() <= (p.len() - 1) * 8, "binary buffer overrun");
+    // SAFETY: checked just above: the range is inside the buffer's payload
+    // and past its committed part; the buffer is private to the running
+    // process (see above).
+    unsafe {
+        let base = (buf.boxed_ptr() as *mut u64).add(2) as *mut u8;
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), base.add(at), bytes.len());
+        *(buf.boxed_ptr() as *mut u64).add(1) = bits;
     }
 }
 

@@ -36,6 +36,10 @@
 //! | EXPORT    | `*const ExportEntry` (raw)                               |
 //! | REF       | the reference number (raw)                               |
 //! | MATCH_CTX | the binary (term), the bit offset (raw)                  |
+//! | WBUF      | bits committed (raw), then capacity bytes (raw): the      |
+//! |           | buffer of appendable binaries (never a term by itself)   |
+//! | BINVIEW   | the WBUF (term), bit size (raw): a bitstring made of the |
+//! |           | first bits of a WBUF (`bif/binary.rs`, `append`)         |
 //!
 //! A cons cell is two words, head and tail, with no header.
 //!
@@ -113,6 +117,8 @@ pub const KIND_REF: u64 = 8;
 pub const KIND_MATCH_CTX: u64 = 9;
 pub const KIND_HAMT: u64 = 10;
 pub const KIND_HNODE: u64 = 11;
+pub const KIND_WBUF: u64 = 12;
+pub const KIND_BINVIEW: u64 = 13;
 
 /// Build a header word.
 #[inline]
@@ -144,6 +150,7 @@ pub fn payload_terms(h: u64) -> (usize, usize) {
         KIND_MATCH_CTX => (0, 1),
         KIND_HAMT => (2, size - 2),
         KIND_HNODE => (1, size - 1),
+        KIND_BINVIEW => (0, 1),
         _ => (0, 0),
     }
 }
@@ -548,30 +555,45 @@ impl Term {
     /// A bitstring (binary or not).
     #[inline]
     pub fn is_bitstring(self) -> bool {
-        self.boxed_kind() == Some(KIND_BINARY)
+        matches!(self.boxed_kind(), Some(KIND_BINARY | KIND_BINVIEW))
     }
     /// A bitstring whose size is a whole number of bytes.
     #[inline]
     pub fn is_binary(self) -> bool {
-        self.is_bitstring() && self.payload()[0] % 8 == 0
+        self.bit_size().is_some_and(|b| b % 8 == 0)
     }
     /// The size in bits of a bitstring.
     pub fn bit_size(self) -> Option<u64> {
-        if self.is_bitstring() {
-            Some(self.payload()[0])
-        } else {
-            None
+        match self.boxed_kind()? {
+            KIND_BINARY => Some(self.payload()[0]),
+            KIND_BINVIEW => Some(self.payload()[1]),
+            _ => None,
         }
     }
     /// The bytes of a bitstring (the last one partial if `bit_size % 8 != 0`).
     pub fn binary_bytes(self) -> Option<&'static [u8]> {
-        if !self.is_bitstring() {
+        let (data, bits) = match self.boxed_kind()? {
+            KIND_BINARY => (self.payload(), self.payload()[0]),
+            // A view: the bytes are the first `bits` of its buffer.
+            KIND_BINVIEW => (Term(self.payload()[0]).payload(), self.payload()[1]),
+            _ => return None,
+        };
+        let n = bits.div_ceil(8) as usize;
+        // SAFETY: the payload after the size (BINARY) or committed-size
+        // (WBUF) word holds at least n bytes: a view never reaches past the
+        // committed part of its buffer.
+        Some(unsafe { std::slice::from_raw_parts(data.as_ptr().add(1) as *const u8, n) })
+    }
+    /// For a bitstring that is a view of an appendable buffer (see
+    /// `bif/binary.rs`, `append`): the buffer, the bits committed in it and
+    /// its capacity in bytes.
+    pub fn binary_buffer(self) -> Option<(Term, u64, usize)> {
+        if self.boxed_kind()? != KIND_BINVIEW {
             return None;
         }
-        let p = self.payload();
-        let n = p[0].div_ceil(8) as usize;
-        // SAFETY: the payload after the size word holds at least n bytes.
-        Some(unsafe { std::slice::from_raw_parts(p.as_ptr().add(1) as *const u8, n) })
+        let buf = Term(self.payload()[0]);
+        let bp = buf.payload();
+        Some((buf, bp[0], (bp.len() - 1) * 8))
     }
 
     #[inline]
@@ -701,7 +723,7 @@ impl Term {
                 KIND_TUPLE => Kind::Tuple,
                 KIND_POS_BIG | KIND_NEG_BIG => Kind::BigInt,
                 KIND_FLOAT => Kind::Float,
-                KIND_BINARY => Kind::Binary,
+                KIND_BINARY | KIND_BINVIEW => Kind::Binary,
                 KIND_MAP | KIND_HAMT => Kind::Map,
                 KIND_FUN => Kind::Fun,
                 KIND_EXPORT => Kind::ExportFun,

@@ -1,7 +1,9 @@
 //! Bit syntax: building bitstrings (`BsCreate`) and matching them with a
 //! match context (`BsGet`, `BsSkip`, ...), plus the `binary`-area BIFs.
 //! Binaries live inline on the heap (no reference-counted off-heap
-//! binaries yet), and a matched sub-binary is a copy.
+//! binaries yet), and a matched sub-binary is a copy. A binary built by
+//! appending to another (`<<Acc/binary, X>>`) is a view of a buffer with
+//! spare room that later appends fill in place (`append`).
 
 use super::{bif, BifDef};
 use crate::heap::{match_ctx_parts, match_ctx_set_pos};
@@ -436,7 +438,60 @@ fn seg_size(size: Option<Term>, unit: u8, default: u64) -> Result<u64, ()> {
 
 /// Build a bitstring from segments (`BsCreate`).
 pub fn create(p: &mut Process, segs: &[Seg], vals: &[(Term, Option<Term>)]) -> BifResult {
+    if let Some(r) = append(p, segs, vals) {
+        return r;
+    }
     let mut b = Bits { bytes: Vec::new(), len: 0 };
+    push_segments(&mut b, segs, vals)?;
+    p.charge(b.bytes.len() as u64 / 64);
+    Ok(p.heap.bitstring(&b.bytes, b.len))
+}
+
+/// The least capacity of an appendable buffer, in bytes.
+const MIN_BUFFER_BYTES: usize = 64;
+
+/// `<<Bin/binary, Rest...>>` (or `/bits`) where `Bin` is byte-aligned: the
+/// append of a loop that accumulates a binary, made amortised O(size of
+/// Rest) as in BEAM. The result is a view (`KIND_BINVIEW`) of a buffer with
+/// spare capacity (`KIND_WBUF`, twice the size needed). When `Bin` is itself
+/// a view that ends where its buffer's committed bits end (no other binary
+/// has been appended to it since) and the buffer has room, Rest is written in
+/// place after it and the buffer's committed size grows; otherwise (any
+/// other binary, a stale view, no room) a new buffer is made and `Bin` copied
+/// into it. Bytes a binary already covers are never written again, so every
+/// binary stays immutable. None: not such an append, take the general path
+/// (which also raises the errors).
+fn append(p: &mut Process, segs: &[Seg], vals: &[(Term, Option<Term>)]) -> Option<BifResult> {
+    if segs.len() < 2 || segs[0].kind != SegKind::Binary || vals[0].1.is_some() {
+        return None;
+    }
+    let base = vals[0].0;
+    let bits = base.bit_size()?;
+    if bits % 8 != 0 || bits % segs[0].unit.max(1) as u64 != 0 {
+        return None;
+    }
+    let mut rest = Bits { bytes: Vec::new(), len: 0 };
+    if let Err(e) = push_segments(&mut rest, &segs[1..], &vals[1..]) {
+        return Some(Err(e));
+    }
+    let total = bits + rest.len;
+    let need = total.div_ceil(8) as usize;
+    let at = (bits / 8) as usize;
+    p.charge(rest.bytes.len() as u64 / 64);
+    if let Some((buf, committed, cap)) = base.binary_buffer() {
+        if committed == bits && cap >= need {
+            crate::heap::binary_buffer_append(buf, at, &rest.bytes, total);
+            return Some(Ok(p.heap.binary_view(buf, total)));
+        }
+    }
+    let old = base.binary_bytes()?;
+    p.charge(at as u64 / 64);
+    let buf = p.heap.binary_buffer((2 * need).max(MIN_BUFFER_BYTES), &[old, &rest.bytes], total);
+    Some(Ok(p.heap.binary_view(buf, total)))
+}
+
+/// Append the segments to `b`.
+fn push_segments(b: &mut Bits, segs: &[Seg], vals: &[(Term, Option<Term>)]) -> Result<(), Exc> {
     for (s, (v, size)) in segs.iter().zip(vals) {
         match s.kind {
             SegKind::Integer => {
@@ -502,8 +557,7 @@ pub fn create(p: &mut Process, segs: &[Seg], vals: &[(Term, Option<Term>)]) -> B
             }
         }
     }
-    p.charge(b.bytes.len() as u64 / 64);
-    Ok(p.heap.bitstring(&b.bytes, b.len))
+    Ok(())
 }
 
 /// IEEE 754 half precision bits of `f`, rounded to nearest, ties to even
