@@ -220,6 +220,13 @@ pub struct Process {
 unsafe impl Send for Process {}
 
 impl Process {
+    /// End the slice at the next safe point (`erlang:yield/0`): a charge
+    /// larger than any budget, which the interpreter takes off the budget
+    /// too, so that it is not counted as reductions.
+    pub fn end_slice(&mut self) {
+        self.bif_charge += 1 << 40;
+    }
+
     /// Charge `n` reductions for work a BIF did in proportion to its input:
     /// counted in `reductions` and taken off the running slice's budget at
     /// the next safe point, so a long BIF brings the next preemption closer.

@@ -338,7 +338,11 @@ pub const BIFS: &[BifDef] = &[
         _ => Err(Exc::badarg()),
     }),
     bif("erlang", "garbage_collect", 0, |_, _| Ok(Term::TRUE)),
-    bif("erlang", "yield", 0, |_, _| Ok(Term::TRUE)),
+    bif("erlang", "yield", 0, |p, _| {
+        // The interpreter ends the slice at the safe point after this call.
+        p.end_slice();
+        Ok(Term::TRUE)
+    }),
     bif("erlang", "phash2", 1, |_, a| Ok(Term::small((hash_term(a[0]) % (1 << 27)) as i64))),
     bif("erlang", "phash2", 2, |_, a| match a[1].as_small() {
         Some(n) if n > 0 => Ok(Term::small((hash_term(a[0]) % n as u64) as i64)),
