@@ -418,6 +418,89 @@ fn million_element_list_literal_compiles_and_runs() {
     assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, "1000000 499999500000 999999\n", ""));
 }
 
+/// A list expression of a million non-constant elements (variables,
+/// arithmetic, and calls every 1000 elements) with a non-constant tail: built
+/// in chunks, it needs a few dozen registers rather than one per element.
+#[test]
+fn million_element_list_of_expressions_compiles_and_runs() {
+    let d = scratch("bigexpr");
+    let elems: Vec<String> = (0..1_000_000u64)
+        .map(|i| match i {
+            _ if i % 1000 == 7 => format!("id({i})"),
+            _ if i % 2 == 1 => "X".to_string(),
+            _ => format!("X + {i}"),
+        })
+        .collect();
+    let want: u64 = (0..1_000_000u64)
+        .map(|i| {
+            if i % 1000 == 7 {
+                i
+            } else if i % 2 == 1 {
+                1
+            } else {
+                1 + i
+            }
+        })
+        .sum();
+    let src = format!(
+        "-module(bigexpr).\n-export([main/0]).\nid(X) -> X.\nmain() -> X = id(1), T = id([tail]), L = [{} | T],\n    io:format(\"~p ~p ~p~n\", [length(L), lists:sum(lists:droplast(L)), lists:last(L)]).\n",
+        elems.join(", ")
+    );
+    write(&d, "bigexpr.mrl", &src);
+    let o = minierl(&d, &["run", "bigexpr.mrl"]);
+    assert_eq!((o.code, o.stdout, o.stderr.as_str()), (0, format!("1000001 {want} tail\n"), ""));
+}
+
+/// List patterns: a long one compiles in linear memory (a 20,000-element
+/// pattern made the pattern compiler use more than 8 GB) and, being more
+/// than the 1024 x registers can hold, is refused with a clear message; one
+/// of 400 elements with variables at both ends runs.
+#[test]
+fn long_list_patterns() {
+    let d = scratch("bigpat");
+    let pat: Vec<String> = (1..=20_000).map(|i| i.to_string()).collect();
+    let src = format!(
+        "-module(bigpat).\n-export([main/0]).\nf([{}]) -> yes;\nf(_) -> no.\nmain() -> f(lists:seq(1, 20000)).\n",
+        pat.join(", ")
+    );
+    write(&d, "bigpat.mrl", &src);
+    let o = minierl(&d, &["run", "bigpat.mrl"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.starts_with(
+            "bigpat.mrl:3:1: error: function f/1 is too large to compile: its patterns need more than 1024 x registers\n"
+        ),
+        "{}",
+        o.stderr
+    );
+    let mid: Vec<String> = (2..400).map(|i| i.to_string()).collect();
+    let src = format!(
+        "-module(midpat).\n-export([main/0]).\ng([A, {m} , B]) -> {{A, B}};\ng(_) -> none.\nh([1, {m} | T]) -> T;\nh(_) -> none.\n\
+         main() -> L = lists:seq(1, 400), io:format(\"~p ~p ~p ~p~n\", [g(L), g([0 | L]), h([1 | L]), h(L)]).\n",
+        m = mid.join(", ")
+    );
+    write(&d, "midpat.mrl", &src);
+    let o = minierl(&d, &["run", "midpat.mrl"]);
+    assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, "{1,400} none none [400]\n", ""));
+}
+
+/// `erlang:yield/0` ends the slice: with one scheduler, a process spawned
+/// just before runs (and answers) before the yielding process goes on,
+/// long before its reductions run out.
+#[test]
+fn yield_lets_another_process_run() {
+    let d = scratch("yield");
+    write(
+        &d,
+        "y.mrl",
+        "-module(y).\n-export([main/0]).\n\
+         main() ->\n    P = self(),\n    spawn(fun() -> P ! ran end),\n    true = erlang:yield(),\n\
+         \x20   R = receive ran -> yes after 0 -> no end,\n    io:format(\"~p~n\", [R]).\n",
+    );
+    let o = minierl(&d, &["--schedulers", "1", "run", "y.mrl"]);
+    assert_eq!((o.code, o.stdout.as_str(), o.stderr.as_str()), (0, "yes\n", ""));
+}
+
 /// Long lists and deep terms built at run time: printed, compared,
 /// hashed, copied in messages, garbage collected, and in a crash report.
 /// The expected output is OTP 25's.

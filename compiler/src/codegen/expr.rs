@@ -20,6 +20,12 @@ enum Target {
 }
 
 /// Is `e` a constant term?
+/// List expressions with more non-constant elements than this are built in
+/// chunks (`long_list`).
+pub(crate) const LONG_LIST: usize = 256;
+/// Elements evaluated into registers at a time by `long_list`.
+const LIST_CHUNK: usize = 64;
+
 pub(crate) fn is_const(e: &Expr) -> bool {
     if let ExprKind::Cons(..) = &e.kind {
         let mut cur = e;
@@ -442,6 +448,12 @@ impl Gen<'_> {
         } else {
             None
         };
+        if k > LONG_LIST {
+            let calls = items[..k].iter().any(|e| self.clobbers(e)) || const_tail.is_none() && self.clobbers(cur);
+            if !calls || self.f.in_frame {
+                return self.long_list(&items[..k], cur, const_tail, calls);
+            }
+        }
         let m = self.f.depth;
         let mut all: Vec<&Expr> = items[..k].to_vec();
         if const_tail.is_none() {
@@ -465,6 +477,50 @@ impl Gen<'_> {
         self.emit(Instr::PutList { head: srcs[0], tail: acc, dst: Dst::X(m) });
         self.f.depth = m + 1;
         self.free_ytemps(ys);
+        Src::X(m)
+    }
+
+    /// A list expression of more than `LONG_LIST` non-constant elements
+    /// (before its constant suffix `const_tail`, if any). One register per
+    /// element would exceed the 1024 x registers an instruction may name, so
+    /// the elements are evaluated left to right `LIST_CHUNK` at a time and
+    /// consed onto an accumulator (the list so far, reversed), kept in x(m),
+    /// or in a y slot when an element `calls`; then the tail is evaluated
+    /// and `lists:reverse/2` (a BIF instruction: no call, no clobbered
+    /// registers) puts the elements back in order in front of it.
+    fn long_list(&mut self, items: &[&Expr], tail: &Expr, const_tail: Option<Src>, calls: bool) -> Src {
+        let m = self.f.depth;
+        let (acc, ya) = if calls {
+            let y = self.ytemp();
+            (Dst::Y(y), Some(y))
+        } else {
+            self.f.depth = m + 1;
+            (Dst::X(m), None)
+        };
+        self.emit(Instr::Move { src: Src::Nil, dst: acc });
+        let base = self.f.depth;
+        for chunk in items.chunks(LIST_CHUNK) {
+            let (srcs, ys) = self.exprs(chunk);
+            let live = self.f.depth;
+            self.emit(Instr::TestHeap { words: 2 * srcs.len() as u32, live });
+            for s in srcs {
+                self.emit(Instr::PutList { head: s, tail: acc.into(), dst: acc });
+            }
+            self.free_ytemps(ys);
+            self.f.depth = base;
+        }
+        let t = match const_tail {
+            Some(t) => t,
+            None => self.expr(tail),
+        };
+        let imp = self.import("lists", "reverse", 2);
+        let fail = self.f.guard_fail.unwrap_or(Label::NONE);
+        let live = self.f.depth;
+        self.emit(Instr::Bif { import: imp, args: vec![acc.into(), t], dst: Dst::X(m), fail, live });
+        self.f.depth = m + 1;
+        if let Some(y) = ya {
+            self.free_ytemp(y);
+        }
         Src::X(m)
     }
 

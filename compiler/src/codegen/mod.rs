@@ -91,13 +91,18 @@
 //! BIFs that are guard BIFs as `Bif`, the rest as `erlang:F/A` calls.
 //! Fully constant terms are literals, including binaries whose segments
 //! are constant integers/characters of constant size (`Literal::Binary`).
+//! A list expression of more than `expr::LONG_LIST` non-constant elements
+//! is built in chunks onto a reversed accumulator and put in order by the
+//! `lists:reverse/2` BIF (`long_list`), so its register use is bounded.
+//! Pattern matrices are split between groups by moving rows, never by
+//! cloning them, so a long list pattern compiles in linear memory.
 //!
 //! # What the VM must provide (beyond the instruction semantics)
 //! - Operands: any `Src` (also `Y`, `Lit`, `Int`, `Atom`, `Nil`) may appear
 //!   as the source of `GetList`, `GetTupleElement`, `Test`, `Cmp`,
 //!   `IsTaggedTuple`, `TestArity`, `SelectVal`, `BsStartMatch`,
 //!   `GetMapElements`, and as a `Move` into a y slot.
-//! - `Bif` imports (all `erlang`): the operators (`'+'/2`, `'-'/1`,
+//! - `Bif` imports (all `erlang` but `lists:reverse/2`): the operators (`'+'/2`, `'-'/1`,
 //!   `'=:='/2`, `'and'/2`, `'not'/1`, `bnot/1`, ...), every guard BIF of
 //!   OTP 25 (`element/2`, `length/1`, `self/0`, `node/0`, `map_get/2`,
 //!   `is_map_key/2`, `binary_part/2,3`, `is_function/2`, `is_integer/1` as a
@@ -262,6 +267,9 @@ struct FnState {
     /// and the most at once (see `Gen::open_tag`).
     try_depth: u16,
     max_try_depth: u16,
+    /// A pattern needed more x registers than an instruction may name
+    /// (`bc::MAX_X_REGS`): the function is reported as too large.
+    x_overflow: bool,
 }
 
 pub(crate) struct Gen<'s> {
@@ -540,6 +548,17 @@ impl<'s> Gen<'s> {
         self.bind_self_fun();
         let occs: Vec<Src> = (0..arity as u16).map(Src::X).collect();
         self.match_clauses(&occs, clauses, labels.info, pattern::ArmMode::Tail { base: 0 }, pattern::Prologue::None);
+        if self.f.x_overflow {
+            // Point at the function's name, not the whole (huge) clause.
+            let at = Span { start: span.start, end: (span.start + name.len() as u32).min(span.end) };
+            self.error(
+                at,
+                format!(
+                    "function {name}/{arity} is too large to compile: its patterns need more than {} x registers",
+                    bc::MAX_X_REGS
+                ),
+            );
+        }
         let deferred = std::mem::take(&mut self.f.deferred);
         for d in deferred {
             self.cur_line = d.line;

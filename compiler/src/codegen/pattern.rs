@@ -335,6 +335,11 @@ impl Gen<'_> {
 
     pub(crate) fn push(&mut self) -> u16 {
         let r = self.f.depth;
+        if r + 1 >= minierl_bytecode::MAX_X_REGS {
+            // Reported by `function`; saturate rather than overflow.
+            self.f.x_overflow = true;
+            return r;
+        }
         self.f.depth += 1;
         r
     }
@@ -449,11 +454,16 @@ impl Gen<'_> {
         }
         let depth0 = self.f.depth;
         let nf = fams.len();
+        // Each row goes to its family's group by move: cloning the rows for
+        // each level of a long list pattern made compiling it quadratic in
+        // memory.
+        let mut rows = rows;
         for (fi, fam) in fams.into_iter().enumerate() {
             let last = fi + 1 == nf;
             let next = if last { fail } else { self.new_label() };
             self.f.depth = depth0;
-            let frows: Vec<Row> = rows.iter().filter(|r| family(&r.cols[0]) == fam).cloned().collect();
+            let (frows, others): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|r| family(&r.cols[0]) == fam);
+            rows = others;
             match fam {
                 Fam::Lit => self.match_lits(occ, rest, frows, next, fail, arms, mode),
                 Fam::List => self.match_lists(occ, rest, frows, next, fail, arms, mode),
@@ -479,23 +489,22 @@ impl Gen<'_> {
         arms: &[Arm],
         mode: ArmMode,
     ) {
+        // The rows of each constant, in order, split by move (not cloned:
+        // see `match_con`).
         let mut consts: Vec<Const> = Vec::new();
-        for r in &rows {
-            let Pt::Const(c) = &r.cols[0] else { unreachable!() };
-            if !consts.contains(c) {
-                consts.push(c.clone());
+        let mut groups: Vec<Vec<Row>> = Vec::new();
+        for mut r in rows {
+            let Pt::Const(c) = r.cols.remove(0) else { unreachable!() };
+            match consts.iter().position(|k| *k == c) {
+                Some(i) => groups[i].push(r),
+                None => {
+                    consts.push(c);
+                    groups.push(vec![r]);
+                }
             }
         }
-        let sub = |c: &Const| -> Vec<Row> {
-            rows.iter()
-                .filter(|r| matches!(&r.cols[0], Pt::Const(k) if k == c))
-                .cloned()
-                .map(|mut r| {
-                    r.cols.remove(0);
-                    r
-                })
-                .collect()
-        };
+        let mut groups = groups.into_iter();
+        let mut sub = |_: &Const| -> Vec<Row> { groups.next().expect("one group per constant") };
         let depth0 = self.f.depth;
         let keys: Vec<Option<SelectKey>> = consts.iter().map(|c| self.select_key(c)).collect();
         if consts.len() > 1 && keys.iter().all(|k| k.is_some()) {
@@ -535,27 +544,23 @@ impl Gen<'_> {
     ) {
         let depth0 = self.f.depth;
         let has_nil = rows.iter().any(|r| matches!(r.cols[0], Pt::Nil));
-        let cons_rows: Vec<Row> = rows
-            .iter()
-            .filter(|r| matches!(r.cols[0], Pt::Cons(..)))
-            .cloned()
-            .map(|mut r| {
-                let Pt::Cons(h, t) = r.cols.remove(0) else { unreachable!() };
-                let mut cols = vec![*h, *t];
-                cols.append(&mut r.cols);
-                r.cols = cols;
-                r
-            })
-            .collect();
-        let nil_rows: Vec<Row> = rows
-            .iter()
-            .filter(|r| matches!(r.cols[0], Pt::Nil))
-            .cloned()
-            .map(|mut r| {
-                r.cols.remove(0);
-                r
-            })
-            .collect();
+        // Rows are split by move, not cloned (linear memory for long list
+        // patterns, see `match_con`).
+        let mut cons_rows: Vec<Row> = Vec::new();
+        let mut nil_rows: Vec<Row> = Vec::new();
+        for mut r in rows {
+            match r.cols.remove(0) {
+                Pt::Cons(h, t) => {
+                    let mut cols = Vec::with_capacity(r.cols.len() + 2);
+                    cols.push(*h);
+                    cols.push(*t);
+                    cols.append(&mut r.cols);
+                    r.cols = cols;
+                    cons_rows.push(r);
+                }
+                _ => nil_rows.push(r),
+            }
+        }
         if !cons_rows.is_empty() {
             let nil_l = if has_nil { self.new_label() } else { next };
             self.emit(Instr::Test { test: TypeTest::Cons, src: occ, fail: nil_l });
@@ -622,11 +627,16 @@ impl Gen<'_> {
             let labels: Vec<Label> = arities.iter().map(|_| self.new_label()).collect();
             let table = arities.iter().zip(labels.iter()).map(|(a, l)| (*a as u32, *l)).collect();
             self.emit(Instr::SelectTupleArity { src: occ, fail: next, table });
-            for (a, l) in arities.iter().zip(labels) {
+            // The rows of each arity, split by move (see `match_con`).
+            let mut groups: Vec<Vec<Row>> = arities.iter().map(|_| Vec::new()).collect();
+            for r in rows {
+                let Pt::Tuple(es) = &r.cols[0] else { unreachable!() };
+                let i = arities.iter().position(|a| *a == es.len()).expect("an arity seen above");
+                groups[i].push(r);
+            }
+            for ((a, l), sub) in arities.iter().zip(labels).zip(groups) {
                 self.f.depth = depth0;
                 self.place(l);
-                let sub: Vec<Row> =
-                    rows.iter().filter(|r| matches!(&r.cols[0], Pt::Tuple(es) if es.len() == *a)).cloned().collect();
                 self.tuple_elements(occ, rest, sub, *a, false, fail, arms, mode);
             }
         }
@@ -645,7 +655,7 @@ impl Gen<'_> {
         arms: &[Arm],
         mode: ArmMode,
     ) {
-        let mut rows: Vec<(Vec<Pt>, Row)> = rows
+        let rows: Vec<(Vec<Pt>, Row)> = rows
             .into_iter()
             .map(|mut r| {
                 let Pt::Tuple(es) = r.cols.remove(0) else { unreachable!() };
@@ -665,11 +675,11 @@ impl Gen<'_> {
         }
         occs.extend_from_slice(rest);
         let rows: Vec<Row> = rows
-            .iter_mut()
-            .map(|(es, r)| {
+            .into_iter()
+            .map(|(mut es, mut r)| {
                 let mut cols: Vec<Pt> = keep.iter().map(|&j| std::mem::replace(&mut es[j], Pt::Any)).collect();
                 cols.append(&mut r.cols);
-                Row { cols, binds: r.binds.clone(), checks: r.checks.clone(), arm: r.arm }
+                Row { cols, binds: r.binds, checks: r.checks, arm: r.arm }
             })
             .collect();
         self.match_rows(&occs, rows, fail, arms, mode);
