@@ -21,6 +21,7 @@ pub mod io;
 pub mod lists;
 pub mod maps;
 pub mod math;
+pub mod otp;
 pub mod procs;
 pub mod unicode;
 
@@ -56,4 +57,5 @@ pub const ALL: &[&[BifDef]] = &[
     etf::BIFS,
     code::BIFS,
     crate::shell::BIFS,
+    otp::BIFS,
 ];
