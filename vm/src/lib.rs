@@ -15,13 +15,14 @@
 //! - `interp` — the dispatch loop, calls, exceptions, stack traces;
 //! - `process`, `sched` — processes, mailboxes, the run queue, timers;
 //! - `bif/` — native functions, one file per area;
+//! - `memory` — the counting global allocator behind `erlang:memory/0,1`;
 //! - `vm` — the VM object tying it together (autoload, spawning, running);
 //! - `shell/` — the interactive shell's terminal side and its BIFs.
 //!
 //! `unsafe` blocks are in `term.rs`, `heap.rs`, `gc.rs`, the dispatch loop
 //! (`interp.rs`: code pointers, unchecked register and y-slot access the
 //! verifier guarantees), the loader's lambda table, the scheduler's worker
-//! pointer (`sched.rs`) and libm's `erf` (`bif/math.rs`); `Send`/`Sync`
+//! pointer (`sched.rs`), the counting allocator (`memory.rs`) and libm's `erf` (`bif/math.rs`); `Send`/`Sync`
 //! impls in `vm.rs`, `process.rs`, `code.rs`, `op.rs`. Each has a
 //! `// SAFETY:` comment.
 
@@ -35,6 +36,7 @@ pub mod hamt;
 pub mod heap;
 pub mod interp;
 pub mod loader;
+pub mod memory;
 pub mod op;
 pub mod process;
 pub mod report;
@@ -42,6 +44,10 @@ pub mod sched;
 pub mod shell;
 pub mod term;
 pub mod vm;
+
+/// Counts the bytes in use for `erlang:memory/0,1` (see `memory.rs`).
+#[global_allocator]
+static ALLOCATOR: memory::Counting = memory::Counting;
 
 pub use atom::Atom;
 pub use heap::Heap;

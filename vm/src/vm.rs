@@ -740,6 +740,7 @@ impl Vm {
             }
             None => Term::NIL,
         };
+        crate::memory::set_baseline();
         let pid = self.spawn_mfa(Term::atom(module), Term::atom(atom::intern("main")), argl);
         self.run_until_exit(pid)
     }

@@ -58,4 +58,5 @@ pub const ALL: &[&[BifDef]] = &[
     code::BIFS,
     crate::shell::BIFS,
     otp::BIFS,
+    crate::memory::BIFS,
 ];
