@@ -393,3 +393,180 @@ fn interrupt_stops_an_endless_loop() {
     let (code, out) = s.finish();
     assert_eq!(code, 0, "{out}");
 }
+
+/// Results are laid out as `erl`'s shell lays them out: `~P` with depth 30
+/// at column 1 on 80 columns, and at most 60 characters of the term on one
+/// line. The expected text is what `erl` (OTP 25) printed fed the same lines
+/// through a pipe (its last line, `*** Terminating erlang`, cut).
+#[test]
+fn results_laid_out_as_erl() {
+    let d = scratch("layout");
+    let input = r###"lists:seq(1,100).
+lists:seq(1,30).
+lists:seq(1,20).
+lists:seq(1,25).
+{a,{b,{c,{d,{e,{f,{g,{h,{i,{j,{k,{l,{m,{n,{o,{p,{q,{r,{s,{t,{u,{v,{w,{x,{y,{z,{a1,{b1,{c1,{d1,end1}}}}}}}}}}}}}}}}}}}}}}}}}}}}}}.
+lists:duplicate(30, "abcdefghij").
+lists:duplicate(5, "abcdefghij").
+lists:duplicate(3, "abcdefghijklmnopqrstu").
+#{a => 1, b => "hello world", c => [1,2,3], d => {x,y,z}, e => lists:seq(1,10)}.
+lists:flatten(lists:duplicate(20, "abcde")).
+list_to_binary(lists:flatten(lists:duplicate(20, "abcde"))).
+list_to_binary(lists:seq(0,100)).
+[{N, atom_name, "str", N*1.5} || N <- lists:seq(1,12)].
+[{foo,[{bar,baz},{qux,[1,2,3,4,5,6,7,8,9,10]}]},{hello,world,"this is a string"}].
+{tag, "a fairly long string that goes on for a while", another_atom, 12345678901234567890}.
+{1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32}.
+[[1,2,3],[4,5,6],[7,8,9],[10,11,12],[13,14,15],[16,17,18],[19,20,21]].
+{state, [{key1, value1}, {key2, value2}, {key3, value3}], #{count => 5, name => <<"server">>}}.
+"a very long string that is definitely more than eighty characters long, yes it is indeed".
+<<"a very long binary string that is definitely more than eighty characters long, yes">>.
+[a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z,aa,bb,cc,dd,ee,ff].
+{ok, [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22]}.
+X = 5.
+[X, X, X].
+{error, {badmatch, [{module_name, function_name, 3, [{file, "src/module_name.erl"}, {line, 42}]}]}}.
+lists:seq(1000, 1030).
+[1.5, 2.25, 3.125, 4.0625, 5.03125, 6.015625, 7.0078125, 8.00390625, 9.001953125].
+maps:from_list([{N, N*N} || N <- lists:seq(1,20)]).
+#{config => #{name => "server", port => 8080, opts => [verbose, {timeout, 5000}, {retries, 3}]}, state => running}.
+[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23|tail].
+{person, "Joe", "Armstrong", 1950, [erlang, prolog, smalltalk], #{country => sweden}}.
+[{user, 1, "alice", [admin, dev]}, {user, 2, "bob", [dev]}, {user, 3, "carol", [ops, dev, sec]}].
+list_to_tuple(lists:seq(1,8)).
+lists:duplicate(12, {point, 1.0, 2.0}).
+<<1:3>>.
+"line one\nline two\nline three\nline four\nline five\nline six".
+[[[[[[[[[[[[[[[[[[[[x]]]]]]]]]]]]]]]]]]]].
+{a_very_long_tag_name_for_testing_purposes, [alpha, beta, gamma, delta, epsilon, zeta, eta, theta]}.
+lists:zip(lists:seq(1,15), lists:duplicate(15, ok)).
+{ok, <<"0123456789012345678901234567890123456789012345678901234567890123456789">>}.
+"###;
+    let (code, out, err) = transcript(&d, input);
+    assert_eq!(code, 0, "{err}");
+    let expected = r###"1> [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,
+ 23,24,25,26,27,28,29|...]
+2> [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,
+ 23,24,25,26,27,28,29|...]
+3> [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20]
+4> [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,
+ 23,24,25]
+5> {a,
+ {b,{c,{d,{e,{f,{g,{h,{i,{j,{k,{l,{m,{n,{o,...}}}}}}}}}}}}}}}
+6> ["abcdefghij","abcdefghij","abcdefghij","abcdefghij",
+ "abcdefghij","abcdefghij","abcdefghij","abcdefghij",
+ "abcdefghij","abcdefghij","abcdefghij","abcdefghij",
+ "abcdefghij","abcdefghij","abcdefghij","abcdefghij",
+ "abcdefghij","abcdefghij","abcdefghij","abcdefghij",
+ "abcdefghij","abcdefghij","abcdefghij","abcdefghij",
+ "abcdefghij","abcdefghij","abcdefghij","abcdefghij",
+ [...]|...]
+7> ["abcdefghij","abcdefghij","abcdefghij","abcdefghij",
+ "abcdefghij"]
+8> ["abcdefghijklmnopqrstu","abcdefghijklmnopqrstu",
+ "abcdefghijklmnopqrstu"]
+9> #{a => 1,b => "hello world",
+  c => [1,2,3],
+  d => {x,y,z},
+  e => [1,2,3,4,5,6,7,8,9,10]}
+10> "abcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcde"
+11> <<"abcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcde">>
+12> <<0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,
+  22,23,24,25,26,27,28,...>>
+13> [{1,atom_name,"str",1.5},
+ {2,atom_name,"str",3.0},
+ {3,atom_name,"str",4.5},
+ {4,atom_name,"str",6.0},
+ {5,atom_name,"str",7.5},
+ {6,atom_name,"str",9.0},
+ {7,atom_name,"str",10.5},
+ {8,atom_name,"str",12.0},
+ {9,atom_name,"str",13.5},
+ {10,atom_name,"str",15.0},
+ {11,atom_name,"str",16.5},
+ {12,atom_name,"str",18.0}]
+14> [{foo,[{bar,baz},{qux,[1,2,3,4,5,6,7,8,9,10]}]},
+ {hello,world,"this is a string"}]
+15> {tag,"a fairly long string that goes on for a while",
+     another_atom,12345678901234567890}
+16> {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,
+ 23,24,25,26,27,28,29,...}
+17> [[1,2,3],
+ [4,5,6],
+ [7,8,9],
+ "\n\v\f",
+ [13,14,15],
+ [16,17,18],
+ [19,20,21]]
+18> {state,[{key1,value1},{key2,value2},{key3,value3}],
+       #{count => 5,name => <<"server">>}}
+19> "a very long string that is definitely more than eighty characters long, yes it is indeed"
+20> <<"a very long binary string that is definitely more than eighty characters long, yes">>
+21> [a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z,aa,bb,
+ cc|...]
+22> {ok,[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,
+     22]}
+23> 5
+24> [5,5,5]
+25> {error,{badmatch,[{module_name,function_name,3,
+                               [{file,"src/module_name.erl"},{line,42}]}]}}
+26> [1000,1001,1002,1003,1004,1005,1006,1007,1008,1009,1010,
+ 1011,1012,1013,1014,1015,1016,1017,1018,1019,1020,1021,1022,
+ 1023,1024,1025,1026,1027,1028|...]
+27> [1.5,2.25,3.125,4.0625,5.03125,6.015625,7.0078125,
+ 8.00390625,9.001953125]
+28> #{1 => 1,2 => 4,3 => 9,4 => 16,5 => 25,6 => 36,7 => 49,
+  8 => 64,9 => 81,10 => 100,11 => 121,12 => 144,13 => 169,
+  14 => 196,15 => 225,16 => 256,17 => 289,18 => 324,19 => 361,
+  20 => 400}
+29> #{config =>
+      #{name => "server",
+        opts => [verbose,{timeout,5000},{retries,3}],
+        port => 8080},
+  state => running}
+30> [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,
+ 23|tail]
+31> {person,"Joe","Armstrong",1950,
+        [erlang,prolog,smalltalk],
+        #{country => sweden}}
+32> [{user,1,"alice",[admin,dev]},
+ {user,2,"bob",[dev]},
+ {user,3,"carol",[ops,dev,sec]}]
+33> {1,2,3,4,5,6,7,8}
+34> [{point,1.0,2.0},
+ {point,1.0,2.0},
+ {point,1.0,2.0},
+ {point,1.0,2.0},
+ {point,1.0,2.0},
+ {point,1.0,2.0},
+ {point,1.0,2.0},
+ {point,1.0,2.0},
+ {point,1.0,2.0},
+ {point,1.0,2.0},
+ {point,1.0,2.0},
+ {point,1.0,2.0}]
+35> <<1:3>>
+36> "line one\nline two\nline three\nline four\nline five\nline six"
+37> [[[[[[[[[[[[[[[[[[[[x]]]]]]]]]]]]]]]]]]]]
+38> {a_very_long_tag_name_for_testing_purposes,
+    [alpha,beta,gamma,delta,epsilon,zeta,eta,theta]}
+39> [{1,ok},
+ {2,ok},
+ {3,ok},
+ {4,ok},
+ {5,ok},
+ {6,ok},
+ {7,ok},
+ {8,ok},
+ {9,ok},
+ {10,ok},
+ {11,ok},
+ {12,ok},
+ {13,ok},
+ {14,ok},
+ {15,ok}]
+40> {ok,<<"0123456789012345678901234567890123456789012345678901234567890123456789">>}
+41> 
+"###;
+    assert_eq!(body(&out), expected);
+}

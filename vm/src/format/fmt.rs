@@ -347,6 +347,7 @@ fn control(s: &Spec, col: i64) -> R<String> {
                 depth,
                 unicode: s.unicode,
                 strings: s.strings,
+                line_max: -1,
             };
             let mut t = String::new();
             pretty(&mut t, s.args[0], o);

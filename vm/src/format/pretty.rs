@@ -85,11 +85,14 @@ pub struct PrettyOpts {
     pub unicode: bool,
     /// Detect strings (false with the `l` modifier).
     pub strings: bool,
+    /// Most characters of the term on one line (not counting the
+    /// indentation), -1 for no limit; the shell uses 60, `~p` none.
+    pub line_max: i64,
 }
 
 impl Default for PrettyOpts {
     fn default() -> Self {
-        PrettyOpts { col: 1, line_len: 80, depth: -1, unicode: false, strings: true }
+        PrettyOpts { col: 1, line_len: 80, depth: -1, unicode: false, strings: true, line_max: -1 }
     }
 }
 
@@ -650,8 +653,8 @@ pub fn pretty(out: &mut String, t: &FTerm, o: PrettyOpts) {
     let col = if o.col <= 0 { 1 } else { o.col };
     let b = Builder { unicode: o.unicode, strings: o.strings };
     let node = b.build(t, o.depth);
-    let m = node.len;
-    if o.line_len == 0 || node.len < o.line_len - col {
+    let m = if o.line_max < 0 { node.len } else { o.line_max };
+    if o.line_len == 0 || (node.len < o.line_len - col && node.len <= m) {
         write_node(out, &node);
         return;
     }
@@ -680,7 +683,8 @@ mod tests {
     use super::super::FTerm;
 
     /// Replay `testdata/*.txt`: terms (as `~w` text), the column they were
-    /// printed at, depth and line length, and what OTP 25 printed.
+    /// printed at, depth and line length (and `~p` modifiers, or the limit
+    /// of characters per line), and what OTP 25 printed.
     fn replay(data: &[u8], name: &str, utf8: bool) {
         let text: String =
             if utf8 { String::from_utf8(data.to_vec()).unwrap() } else { data.iter().map(|b| *b as char).collect() };
@@ -703,7 +707,15 @@ mod tests {
             let t = parse(wtext);
             let prefix = FTerm::string(&"x".repeat(col as usize));
             let f = |s: String| s.chars().collect::<Vec<_>>();
-            let got = if depth >= 0 {
+            let got = if let Some(lm) = fields.get(4) {
+                // the shell's options: the term alone at column `col`,
+                // with a limit of characters per line
+                let o =
+                    super::PrettyOpts { col, line_len: ll, depth, line_max: lm.parse().unwrap(), ..Default::default() };
+                let mut s = String::new();
+                super::pretty(&mut s, &t, o);
+                Ok(s)
+            } else if depth >= 0 {
                 format(&f(format!("~s~{m}P")), &[prefix, t, FTerm::Int(depth)])
             } else if ll != 80 {
                 format(&f(format!("~s~*{m}p")), &[prefix, FTerm::Int(ll), t])
@@ -725,6 +737,13 @@ mod tests {
     #[test]
     fn format_pretty_random_terms() {
         replay(include_bytes!("testdata/pretty_random.txt"), "pretty_random", false);
+    }
+
+    /// As Erlang's shell prints results: column 1, depth 30 (or none),
+    /// at most 60 characters per line (`line_max_chars`).
+    #[test]
+    fn format_pretty_random_terms_shell() {
+        replay(include_bytes!("testdata/pretty_shell.txt"), "pretty_shell", false);
     }
 
     #[test]

@@ -42,6 +42,10 @@ pub const BIFS: &[BifDef] = &[
 /// same `?LINEMAX` of 30 its exception reports use).
 const RESULT_DEPTH: i64 = 30;
 
+/// At most this many characters of a result on one line, indentation not
+/// counted (Erlang's shell passes 60 as `line_max_chars`).
+const RESULT_LINE_MAX: i64 = 60;
+
 /// Prefix of the modules expressions compile into; hidden from `m()` and
 /// cut from the stack traces the shell prints.
 pub const MODULE_PREFIX: &str = "$shell_";
@@ -130,7 +134,7 @@ fn compile(p: &mut Process, a: &[Term]) -> BifResult {
 pub fn format_value(t: Term) -> String {
     format::with_stack_for(&[t], || {
         let mut s = String::new();
-        let opts = pretty::PrettyOpts { depth: RESULT_DEPTH, ..Default::default() };
+        let opts = pretty::PrettyOpts { depth: RESULT_DEPTH, line_max: RESULT_LINE_MAX, ..Default::default() };
         pretty::pretty(&mut s, &format::from_term(t), opts);
         s
     })
