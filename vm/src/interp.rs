@@ -288,6 +288,51 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                     }
                     jump!(*fail)
                 }
+                Op::IsConsGetListX { src, fail, head, tail } => {
+                    let l = xr(x, *src as usize);
+                    if l.is_cons() {
+                        let (h, t) = l.cons_unchecked();
+                        s!(*head, h);
+                        s!(*tail, t);
+                        // SAFETY: the fused GetListX follows (loader::fuse),
+                        // and the op after it exists (verified).
+                        ip = unsafe { ip.add(2) };
+                        continue;
+                    }
+                    jump!(*fail)
+                }
+                Op::TestHeapPutList { words, live, head, tail, dst } => {
+                    if p.heap.free_words() < *words as usize || p.heap.wants_gc() {
+                        gc::collect(p, x, *live as usize, *words as usize);
+                    }
+                    let (h, t) = (g!(*head), g!(*tail));
+                    let c = p.heap.cons(h, t);
+                    s!(*dst, c);
+                    // SAFETY: as for IsConsGetListX (the PutList is skipped).
+                    ip = unsafe { ip.add(2) };
+                    continue;
+                }
+                Op::TestHeapPutTuple { words, live, elements, dst } => {
+                    if p.heap.free_words() < *words as usize || p.heap.wants_gc() {
+                        gc::collect(p, x, *live as usize, *words as usize);
+                    }
+                    let t = put_tuple(p, x, elements);
+                    s!(*dst, t);
+                    // SAFETY: as for IsConsGetListX (the PutTuple is skipped).
+                    ip = unsafe { ip.add(2) };
+                    continue;
+                }
+                Op::SelectValImm { src, fail, table } => {
+                    let v = g!(*src);
+                    let mut to = *fail;
+                    for (k, l) in table.iter() {
+                        if *k == v {
+                            to = *l;
+                            break;
+                        }
+                    }
+                    jump!(to)
+                }
                 Op::GetListX { src, head, tail } => {
                     let (h, t) = xr(x, *src as usize).cons_unchecked();
                     s!(*head, h);
@@ -579,12 +624,7 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                     next!()
                 }
                 Op::PutTuple { elements, dst } => {
-                    let (t, ptr) = p.heap.tuple_uninit(elements.len(), Term::NIL);
-                    for (i, e) in elements.iter().enumerate() {
-                        let v = g!(*e);
-                        // SAFETY: ptr points at the tuple's elements.len() slots.
-                        unsafe { *ptr.add(i) = v };
-                    }
+                    let t = put_tuple(p, x, elements);
                     s!(*dst, t);
                     next!()
                 }
@@ -1025,6 +1065,22 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
             }
         }
     }
+}
+
+/// Build a tuple of the operands' values.
+#[inline(always)]
+fn put_tuple(p: &mut Process, x: &[Term], elements: &[Src]) -> Term {
+    let n = elements.len();
+    let ptr = p.heap.alloc(1 + n);
+    // SAFETY: ptr has 1 + n words, all written here before the next safe
+    // point (the header, then every element).
+    unsafe {
+        *ptr = header(KIND_TUPLE, n);
+        for (i, e) in elements.iter().enumerate() {
+            *ptr.add(1 + i) = get(x, &p.stack, *e).raw();
+        }
+    }
+    Term::from_boxed_ptr(ptr)
 }
 
 impl From<Dst> for Src {

@@ -372,17 +372,28 @@ fn specialise(op: Op) -> Op {
 /// others): one dispatch instead of two on every return of a function with
 /// a frame or with a result to move. The `Return` stays in place, so a jump
 /// to it (or to the fused op) still runs the same code.
+///
+/// The same for a pair whose first op never jumps away after doing its work
+/// (`IsConsX` + `GetListX`, `TestHeap` + `PutList`/`PutTuple`): the fused op
+/// does both and skips the second, which stays in place for jumps to it.
 fn fuse(ops: &mut [Op]) {
     for i in 0..ops.len().saturating_sub(1) {
-        if !matches!(ops[i + 1], Op::Return) {
-            continue;
-        }
-        ops[i] = match ops[i] {
-            Op::Deallocate { stack } => Op::DeallocReturn { stack },
-            Op::MoveCX { src, dst: 0 } => Op::ReturnConst { src },
-            Op::MoveXX { src, dst: 0 } => Op::ReturnX { src },
+        let fused = match (&ops[i], &ops[i + 1]) {
+            (Op::Deallocate { stack }, Op::Return) => Op::DeallocReturn { stack: *stack },
+            (Op::MoveCX { src, dst: 0 }, Op::Return) => Op::ReturnConst { src: *src },
+            (Op::MoveXX { src, dst: 0 }, Op::Return) => Op::ReturnX { src: *src },
+            (Op::IsConsX { src, fail }, Op::GetListX { src: s2, head, tail }) if src == s2 => {
+                Op::IsConsGetListX { src: *src, fail: *fail, head: *head, tail: *tail }
+            }
+            (Op::TestHeap { words, live }, Op::PutList { head, tail, dst }) => {
+                Op::TestHeapPutList { words: *words, live: *live, head: *head, tail: *tail, dst: *dst }
+            }
+            (Op::TestHeap { words, live }, Op::PutTuple { elements, dst }) => {
+                Op::TestHeapPutTuple { words: *words, live: *live, elements: elements.clone(), dst: *dst }
+            }
             _ => continue,
         };
+        ops[i] = fused;
     }
 }
 
@@ -563,7 +574,11 @@ impl Cx<'_> {
                     .collect();
                 // Short tables are scanned (a few compares beat a binary
                 // search's dependent loads and mispredicted branches).
-                let linear = t.len() <= 4 || t.iter().any(|(k, _)| !k.is_immediate());
+                let all_imm = t.iter().all(|(k, _)| k.is_immediate());
+                let linear = t.len() <= 4 || !all_imm;
+                if linear && all_imm {
+                    return Ok(Op::SelectValImm { src: self.src(src), fail: l(self, fail), table: t.into() });
+                }
                 if !linear {
                     t.sort_by_key(|(k, _)| k.raw());
                 }

@@ -459,6 +459,38 @@ pub enum Op {
     ReturnX {
         src: u16,
     },
+    /// `IsConsX` + `GetListX` of the same register: one dispatch for the
+    /// list clause of a function (the `GetListX` after it is skipped).
+    IsConsGetListX {
+        src: u16,
+        fail: CodePtr,
+        head: Dst,
+        tail: Dst,
+    },
+    /// `TestHeap` + the `PutList` / `PutTuple` after it (which is skipped).
+    /// `words` and `live` are the `TestHeap`'s: it may reserve for a whole
+    /// run of constructions, of which this is the first.
+    TestHeapPutList {
+        words: u32,
+        live: u16,
+        head: Src,
+        tail: Src,
+        dst: Dst,
+    },
+    TestHeapPutTuple {
+        words: u32,
+        live: u16,
+        elements: Box<[Src]>,
+        dst: Dst,
+    },
+    /// `SelectVal` on a short table whose keys are all immediates: a value
+    /// matches a key only if it is the same word, so it is a scan of word
+    /// compares.
+    SelectValImm {
+        src: Src,
+        fail: CodePtr,
+        table: Box<[(Term, CodePtr)]>,
+    },
 
     /// Not produced by the loader: the code the VM runs when a process's
     /// outermost function returns (the bottom continuation pointer).
