@@ -124,9 +124,16 @@
 //!   expression being compiled: calls, BIFs and raises carry the line of
 //!   their call); `Function::line` is the line of the first clause.
 //!
+//! # Clean-up pass
+//! `opt.rs` runs on each finished function: inside a basic block, a y slot
+//! whose value is still in an x register is read from that register, and
+//! stores into y slots that nothing reads afterwards are deleted (so a
+//! variable used only before the first call costs no y-slot traffic).
+//!
 //! # Known limits
-//! - Variables of a body with a frame live in y slots even when only read
-//!   before the first call (a few extra moves; no x-register liveness).
+//! - Variables of a body with a frame still get a y slot each (frames are
+//!   bigger than needed, `Allocate` initialises the unused slots), and
+//!   functions with `try`/`catch` are not cleaned up by `opt.rs`.
 //! - `P1 = P2` where both sides are binary patterns is rejected (E0900).
 //! - In a guard, `orelse`/`or` try their right operand when the left one
 //!   raises (Erlang fails the whole guard then).
@@ -141,6 +148,7 @@ mod analysis;
 mod expr;
 mod lc;
 mod moves;
+mod opt;
 mod pattern;
 
 use crate::ast::{self, Clause, Expr, Form, Span};
@@ -595,6 +603,7 @@ impl<'s> Gen<'s> {
 
     /// Resolve labels and assemble the module.
     fn finish(mut self) -> bc::Module {
+        self.optimise();
         let pos = std::mem::take(&mut self.label_pos);
         let res = |l: Label| -> Label {
             if l.is_none() {
@@ -656,6 +665,84 @@ impl<'s> Gen<'s> {
             source: self.file_name,
             vsn: code_hash,
             attributes,
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// Run `opt.rs` on every function, then remove the instructions it
+    /// deleted, moving each label and line entry that pointed at one to the
+    /// next instruction kept. Labels are still unresolved here.
+    fn optimise(&mut self) {
+        let n = self.code.len();
+        let pos = &self.label_pos;
+        let mut leader = vec![false; n + 1];
+        for &p in pos {
+            if (p as usize) <= n {
+                leader[p as usize] = true;
+            }
+        }
+        let mut starts: Vec<usize> = self.functions.iter().map(|f| pos[f.2.info.0 as usize] as usize).collect();
+        starts.sort_unstable();
+        let target = |l: Label| pos.get(l.0 as usize).map(|&p| p as usize).filter(|&p| p < n);
+        let is_leader = |pc: usize| leader[pc];
+        let mut del = Vec::new();
+        for (i, &s) in starts.iter().enumerate() {
+            let e = starts.get(i + 1).copied().unwrap_or(n);
+            if s < e && e <= n {
+                del.extend(opt::optimise_function(&mut self.code, s, e, &is_leader, &target));
+            }
+        }
+        if del.is_empty() {
+            return;
+        }
+        del.sort_unstable();
+        // remap[pc]: instructions kept before pc (the new index of pc, or of
+        // the next kept instruction when pc is deleted).
+        let mut remap = vec![0u32; n + 1];
+        let mut kept = 0u32;
+        let mut d = 0;
+        for (pc, r) in remap.iter_mut().enumerate() {
+            *r = kept;
+            if pc < n {
+                if d < del.len() && del[d] == pc {
+                    d += 1;
+                } else {
+                    kept += 1;
+                }
+            }
+        }
+        let mut d = 0;
+        let code = std::mem::take(&mut self.code);
+        self.code = code
+            .into_iter()
+            .enumerate()
+            .filter(|(pc, _)| {
+                if d < del.len() && del[d] == *pc {
+                    d += 1;
+                    false
+                } else {
+                    true
+                }
+            })
+            .map(|(_, i)| i)
+            .collect();
+        for p in self.label_pos.iter_mut() {
+            if *p != u32::MAX {
+                *p = remap[*p as usize];
+            }
+        }
+        for e in self.line_entries.iter_mut() {
+            e.pc = remap[e.pc as usize];
+        }
+        // Entries that now share a pc: the last one is the line of the
+        // instruction there.
+        let entries = std::mem::take(&mut self.line_entries);
+        for e in entries {
+            if self.line_entries.last().map(|l: &bc::LineEntry| l.pc) == Some(e.pc) {
+                self.line_entries.pop();
+            }
+            self.line_entries.push(e);
         }
     }
 }
