@@ -339,6 +339,75 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                     s!(*tail, t);
                     next!()
                 }
+                Op::IsEqImmX { src, imm, fail } => {
+                    if xr(x, *src as usize) == *imm {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::IsNeImmX { src, imm, fail } => {
+                    if xr(x, *src as usize) != *imm {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::TestArityX { src, arity, fail } => {
+                    let t = xr(x, *src as usize);
+                    if t.is_tuple() && t.tuple_unchecked().len() as u32 == *arity {
+                        next!()
+                    }
+                    jump!(*fail)
+                }
+                Op::GetTupleElementX { src, index, dst } => {
+                    let e = xr(x, *src as usize).tuple_unchecked()[*index as usize];
+                    s!(*dst, e);
+                    next!()
+                }
+                Op::AddImmXX { a, dst, imm, fail, swapped } => {
+                    let va = xr(x, *a as usize);
+                    if va.is_small() {
+                        // Both are 60-bit, so the sum cannot overflow an i64.
+                        let r = va.small_value() + *imm;
+                        if Term::int_fits(r) {
+                            xw(x, *dst as usize, Term::small(r));
+                            next!()
+                        }
+                    }
+                    match arith_slow(p, va, *imm, *swapped, true) {
+                        Ok(v) => {
+                            xw(x, *dst as usize, v);
+                            next!()
+                        }
+                        Err(r) => {
+                            if fail.is_null() {
+                                break r;
+                            }
+                            jump!(*fail)
+                        }
+                    }
+                }
+                Op::SubImmXX { a, dst, imm, fail } => {
+                    let va = xr(x, *a as usize);
+                    if va.is_small() {
+                        let r = va.small_value() - *imm;
+                        if Term::int_fits(r) {
+                            xw(x, *dst as usize, Term::small(r));
+                            next!()
+                        }
+                    }
+                    match arith_slow(p, va, *imm, false, false) {
+                        Ok(v) => {
+                            xw(x, *dst as usize, v);
+                            next!()
+                        }
+                        Err(r) => {
+                            if fail.is_null() {
+                                break r;
+                            }
+                            jump!(*fail)
+                        }
+                    }
+                }
                 Op::IsEqImm { src, imm, fail } => {
                     if g!(*src) == *imm {
                         next!()
@@ -563,22 +632,24 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                     safepoint!(1);
                     continue;
                 }
+                Op::AllocateMoveXY { stack, live, src, dst } => {
+                    allocate(p, x, *stack as usize, *live as usize);
+                    yw(&mut p.stack, *dst as usize, xr(x, *src as usize));
+                    // SAFETY: as for IsConsGetListX (the MoveXY is skipped).
+                    ip = unsafe { ip.add(2) };
+                    continue;
+                }
+                Op::GetTupleElements2X { src, i1, d1, i2, d2 } => {
+                    let t = xr(x, *src as usize).tuple_unchecked();
+                    let (e1, e2) = (t[*i1 as usize], t[*i2 as usize]);
+                    s!(*d1, e1);
+                    s!(*d2, e2);
+                    // SAFETY: as for IsConsGetListX (the second is skipped).
+                    ip = unsafe { ip.add(2) };
+                    continue;
+                }
                 Op::Allocate { stack, live } => {
-                    let n = *stack as usize;
-                    p.stack.reserve(n);
-                    let l = p.stack.len();
-                    // SAFETY: reserve made room for n more; every new slot
-                    // is written before set_len makes it visible.
-                    unsafe {
-                        let s = p.stack.as_mut_ptr().add(l);
-                        for i in 0..n {
-                            s.add(i).write(Term::NIL);
-                        }
-                        p.stack.set_len(l + n);
-                    }
-                    if p.heap.wants_gc() {
-                        gc::collect(p, x, *live as usize, 0);
-                    }
+                    allocate(p, x, *stack as usize, *live as usize);
                     next!()
                 }
                 Op::Deallocate { stack } => {
@@ -1064,6 +1135,42 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                 return o;
             }
         }
+    }
+}
+
+/// `+`/`-` with a small constant when the fast path did not apply: the
+/// general arithmetic, or the exception (with `erlang:'+'/2`'s or `'-'/2`'s
+/// arguments) if it fails.
+#[cold]
+#[inline(never)]
+fn arith_slow(p: &mut Process, va: Term, imm: i64, swapped: bool, add: bool) -> Result<Term, Raise> {
+    let vb = Term::small(imm);
+    let (va, vb) = if swapped { (vb, va) } else { (va, vb) };
+    let r = if add { crate::bif::arith::add(p, va, vb) } else { crate::bif::arith::sub(p, va, vb) };
+    r.map_err(|e| {
+        let args = p.heap.list(&[va, vb]);
+        let function = atom::intern(if add { "+" } else { "-" });
+        (e, Some(Extra { module: atom::ERLANG, function, args, error_info: true }))
+    })
+}
+
+/// Push a frame of `n` y slots (all `[]`), then collect if the heap wants
+/// it, with `live` x registers.
+#[inline(always)]
+fn allocate(p: &mut Process, x: &mut [Term], n: usize, live: usize) {
+    p.stack.reserve(n);
+    let l = p.stack.len();
+    // SAFETY: reserve made room for n more; every new slot is written
+    // before set_len makes it visible.
+    unsafe {
+        let s = p.stack.as_mut_ptr().add(l);
+        for i in 0..n {
+            s.add(i).write(Term::NIL);
+        }
+        p.stack.set_len(l + n);
+    }
+    if p.heap.wants_gc() {
+        gc::collect(p, x, live, 0);
     }
 }
 

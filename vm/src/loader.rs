@@ -97,7 +97,7 @@ pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError>
         .collect();
     let lambdas_ptr = lambdas.as_ptr();
     for (i, ins) in m.code.iter().enumerate() {
-        ops[i] = specialise(cx.translate(ins, lambdas_ptr)?);
+        ops[i] = specialise_x(specialise(cx.translate(ins, lambdas_ptr)?));
     }
     fuse(&mut ops);
     let functions: Vec<FuncMeta> = m
@@ -364,6 +364,29 @@ fn specialise(op: Op) -> Op {
             Kind::Const(c) if c.is_small() => Op::SubImm { a, imm: c.small_value(), dst, fail },
             _ => Op::Sub { a, b, dst, fail, live },
         },
+        Op::TestArity { src, arity, fail } if src.tag() == crate::term::SP_XREG => {
+            Op::TestArityX { src: src.index() as u16, arity, fail }
+        }
+        Op::GetTupleElement { src, index, dst } if src.tag() == crate::term::SP_XREG => {
+            Op::GetTupleElementX { src: src.index() as u16, index, dst }
+        }
+        op => op,
+    }
+}
+
+/// Second round of `specialise`: the forms it made with an x-register
+/// source (and destination) get their own ops too.
+fn specialise_x(op: Op) -> Op {
+    let x = |s: Src| (s.tag() == crate::term::SP_XREG).then_some(s.index() as u16);
+    match op {
+        Op::IsEqImm { src, imm, fail } if x(src).is_some() => Op::IsEqImmX { src: src.index() as u16, imm, fail },
+        Op::IsNeImm { src, imm, fail } if x(src).is_some() => Op::IsNeImmX { src: src.index() as u16, imm, fail },
+        Op::AddImm { a, imm, dst: Dst::X(d), fail, swapped } if x(a).is_some() => {
+            Op::AddImmXX { a: a.index() as u16, dst: d, imm, fail, swapped }
+        }
+        Op::SubImm { a, imm, dst: Dst::X(d), fail } if x(a).is_some() => {
+            Op::SubImmXX { a: a.index() as u16, dst: d, imm, fail }
+        }
         op => op,
     }
 }
@@ -374,7 +397,8 @@ fn specialise(op: Op) -> Op {
 /// to it (or to the fused op) still runs the same code.
 ///
 /// The same for a pair whose first op never jumps away after doing its work
-/// (`IsConsX` + `GetListX`, `TestHeap` + `PutList`/`PutTuple`): the fused op
+/// (`IsConsX` + `GetListX`, `TestHeap` + `PutList`/`PutTuple`, `Allocate` +
+/// `MoveXY`, two `GetTupleElementX` of one tuple): the fused op
 /// does both and skips the second, which stays in place for jumps to it.
 fn fuse(ops: &mut [Op]) {
     for i in 0..ops.len().saturating_sub(1) {
@@ -390,6 +414,16 @@ fn fuse(ops: &mut [Op]) {
             }
             (Op::TestHeap { words, live }, Op::PutTuple { elements, dst }) => {
                 Op::TestHeapPutTuple { words: *words, live: *live, elements: elements.clone(), dst: *dst }
+            }
+            (Op::Allocate { stack, live }, Op::MoveXY { src, dst }) => {
+                Op::AllocateMoveXY { stack: *stack, live: *live, src: *src, dst: *dst }
+            }
+            // The second read must not see the first's write.
+            (
+                Op::GetTupleElementX { src, index: i1, dst: d1 },
+                Op::GetTupleElementX { src: s2, index: i2, dst: d2 },
+            ) if src == s2 && *d1 != Dst::X(*src) => {
+                Op::GetTupleElements2X { src: *src, i1: *i1, d1: *d1, i2: *i2, d2: *d2 }
             }
             _ => continue,
         };

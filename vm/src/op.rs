@@ -492,6 +492,59 @@ pub enum Op {
         table: Box<[(Term, CodePtr)]>,
     },
 
+    /// Operand-kind specialisations of `IsEqImm`/`IsNeImm`, `AddImm`/`SubImm`,
+    /// `TestArity`, `GetTupleElement` and `IsTaggedTuple` with the source
+    /// in an x register.
+    IsEqImmX {
+        src: u16,
+        imm: Term,
+        fail: CodePtr,
+    },
+    IsNeImmX {
+        src: u16,
+        imm: Term,
+        fail: CodePtr,
+    },
+    AddImmXX {
+        a: u16,
+        dst: u16,
+        imm: i64,
+        fail: CodePtr,
+        swapped: bool,
+    },
+    SubImmXX {
+        a: u16,
+        dst: u16,
+        imm: i64,
+        fail: CodePtr,
+    },
+    TestArityX {
+        src: u16,
+        arity: u32,
+        fail: CodePtr,
+    },
+    GetTupleElementX {
+        src: u16,
+        index: u32,
+        dst: Dst,
+    },
+
+    /// Fused (`loader::fuse`): `Allocate` + a `MoveXY` saving an argument;
+    /// two `GetTupleElementX` of the same tuple.
+    AllocateMoveXY {
+        stack: u16,
+        live: u16,
+        src: u16,
+        dst: u16,
+    },
+    GetTupleElements2X {
+        src: u16,
+        i1: u32,
+        d1: Dst,
+        i2: u32,
+        d2: Dst,
+    },
+
     /// Not produced by the loader: the code the VM runs when a process's
     /// outermost function returns (the bottom continuation pointer).
     ProcessExit,
