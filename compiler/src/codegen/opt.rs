@@ -19,6 +19,9 @@
 //!    instruction, over the function's control flow, and deletes each
 //!    `Move _ -> Yk` whose slot is dead after it.
 //!
+//! 3. renumbers the y slots still used densely and shrinks the frame to
+//!    them (`Allocate` initialises fewer slots).
+//!
 //! Functions with `try`/`catch` are left as they are (their catch tags live
 //! in y slots and an exception reaches the handler from anywhere inside).
 //! Deleted instructions are removed and every label, line entry and
@@ -55,9 +58,115 @@ pub(crate) fn optimise_function(
     if nslots > 0 {
         dead_stores(code, start, end, nslots, target, &mut dead);
     }
+    if nslots > 0 {
+        compact_frame(code, start, end, nslots, &dead);
+    }
     let mut v: Vec<usize> = dead.into_iter().collect();
     v.sort_unstable();
     v
+}
+
+/// Apply `f` to every y-slot operand (source or destination) of `i`; false
+/// when the pass does not model the instruction.
+fn for_each_y(i: &mut Instr, f: &mut dyn FnMut(&mut u16)) -> bool {
+    let s = |v: &mut Src, f: &mut dyn FnMut(&mut u16)| {
+        if let Src::Y(k) = v {
+            f(k)
+        }
+    };
+    let d = |v: &mut Dst, f: &mut dyn FnMut(&mut u16)| {
+        if let Dst::Y(k) = v {
+            f(k)
+        }
+    };
+    match i {
+        Instr::Move { src, dst }
+        | Instr::GetHd { src, dst }
+        | Instr::GetTl { src, dst }
+        | Instr::GetTupleElement { src, dst, .. } => {
+            s(src, f);
+            d(dst, f);
+        }
+        Instr::GetList { src, head, tail } => {
+            s(src, f);
+            d(head, f);
+            d(tail, f);
+        }
+        Instr::Test { src, .. }
+        | Instr::TestArity { src, .. }
+        | Instr::IsTaggedTuple { src, .. }
+        | Instr::SelectVal { src, .. }
+        | Instr::SelectTupleArity { src, .. }
+        | Instr::Error { src, .. } => s(src, f),
+        Instr::PutList { head, tail, dst } => {
+            s(head, f);
+            s(tail, f);
+            d(dst, f);
+        }
+        Instr::Cmp { a, b, .. } => {
+            s(a, f);
+            s(b, f);
+        }
+        Instr::PutTuple { elements: v, dst }
+        | Instr::Bif { args: v, dst, .. }
+        | Instr::MakeFun { free: v, dst, .. } => {
+            v.iter_mut().for_each(|e| s(e, f));
+            d(dst, f);
+        }
+        Instr::Swap { a, b } => {
+            d(a, f);
+            d(b, f);
+        }
+        _ => {
+            let mut none = Vec::new();
+            return y_uses(i, &mut none) && none.is_empty() && y_def(i).is_none();
+        }
+    }
+    true
+}
+
+/// Renumber the y slots still used (after dead stores are gone) densely
+/// and shrink every frame of the function to that many slots.
+fn compact_frame(code: &mut [Instr], start: usize, end: usize, n: usize, dead: &HashSet<usize>) {
+    let mut used = vec![false; n];
+    for pc in start..end {
+        if dead.contains(&pc) {
+            continue;
+        }
+        let mut out_of_range = false;
+        let ok = for_each_y(&mut code[pc], &mut |k| match used.get_mut(*k as usize) {
+            Some(u) => *u = true,
+            None => out_of_range = true,
+        });
+        if !ok || out_of_range {
+            return;
+        }
+    }
+    let mut new = vec![0u16; n];
+    let mut m = 0u16;
+    for k in 0..n {
+        if used[k] {
+            new[k] = m;
+            m += 1;
+        }
+    }
+    if m as usize == n {
+        return;
+    }
+    for pc in start..end {
+        if dead.contains(&pc) {
+            continue;
+        }
+        for_each_y(&mut code[pc], &mut |k| *k = new[*k as usize]);
+        match &mut code[pc] {
+            Instr::Allocate { stack, .. } | Instr::Deallocate { stack } => *stack = m,
+            Instr::CallLast { dealloc, .. }
+            | Instr::CallExtLast { dealloc, .. }
+            | Instr::CallFunLast { dealloc, .. }
+            | Instr::ApplyLast { dealloc, .. } => *dealloc = m,
+            _ => {}
+        }
+    }
 }
 
 /// The number of y slots the function uses (highest index + 1).
