@@ -574,6 +574,25 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                     safepoint!(*arity);
                     continue;
                 }
+                Op::MoveCall { src, dst, arity, target } => {
+                    xw(x, *dst as usize, g!(*src));
+                    // SAFETY: the fused Call follows, and the op after it
+                    // exists (verified); that is the continuation.
+                    p.stack.push(Term::cp(unsafe { ip.add(2) } as *const u8));
+                    ip = target.0;
+                    safepoint!(*arity);
+                    continue;
+                }
+                Op::MoveCallLast { src, dst, arity, dealloc, target } => {
+                    xw(x, *dst as usize, g!(*src));
+                    let l = p.stack.len();
+                    debug_assert!(l > *dealloc as usize);
+                    // SAFETY: as for Deallocate (the y slot was read above).
+                    unsafe { p.stack.set_len(l - *dealloc as usize) };
+                    ip = target.0;
+                    safepoint!(*arity);
+                    continue;
+                }
                 Op::CallOnly { arity, target } => {
                     ip = target.0;
                     safepoint!(*arity);

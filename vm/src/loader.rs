@@ -398,7 +398,8 @@ fn specialise_x(op: Op) -> Op {
 ///
 /// The same for a pair whose first op never jumps away after doing its work
 /// (`IsConsX` + `GetListX`, `TestHeap` + `PutList`/`PutTuple`, `Allocate` +
-/// `MoveXY`, two `GetTupleElementX` of one tuple): the fused op
+/// `MoveXY`, two `GetTupleElementX` of one tuple, a move into an x register
+/// + `Call`/`CallLast`): the fused op
 /// does both and skips the second, which stays in place for jumps to it.
 fn fuse(ops: &mut [Op]) {
     for i in 0..ops.len().saturating_sub(1) {
@@ -425,6 +426,28 @@ fn fuse(ops: &mut [Op]) {
             ) if src == s2 && *d1 != Dst::X(*src) => {
                 Op::GetTupleElements2X { src: *src, i1: *i1, d1: *d1, i2: *i2, d2: *d2 }
             }
+            (Op::MoveXX { src, dst }, Op::Call { arity, target }) => {
+                Op::MoveCall { src: Src::x(*src), dst: *dst, arity: *arity, target: *target }
+            }
+            (Op::MoveYX { src, dst }, Op::Call { arity, target }) => {
+                Op::MoveCall { src: Src::y(*src), dst: *dst, arity: *arity, target: *target }
+            }
+            (Op::MoveCX { src, dst }, Op::Call { arity, target }) => {
+                Op::MoveCall { src: Src::constant(*src), dst: *dst, arity: *arity, target: *target }
+            }
+            (Op::MoveXX { src, dst }, Op::CallLast { arity, target, dealloc }) => {
+                Op::MoveCallLast { src: Src::x(*src), dst: *dst, arity: *arity, dealloc: *dealloc, target: *target }
+            }
+            (Op::MoveYX { src, dst }, Op::CallLast { arity, target, dealloc }) => {
+                Op::MoveCallLast { src: Src::y(*src), dst: *dst, arity: *arity, dealloc: *dealloc, target: *target }
+            }
+            (Op::MoveCX { src, dst }, Op::CallLast { arity, target, dealloc }) => Op::MoveCallLast {
+                src: Src::constant(*src),
+                dst: *dst,
+                arity: *arity,
+                dealloc: *dealloc,
+                target: *target,
+            },
             _ => continue,
         };
         ops[i] = fused;

@@ -545,6 +545,22 @@ pub enum Op {
         d2: Dst,
     },
 
+    /// Fused: a `Move` of an argument into an x register + `Call` /
+    /// `CallLast` (the call is skipped; `arity` and `target` are its).
+    MoveCall {
+        src: Src,
+        dst: u16,
+        arity: u8,
+        target: CodePtr,
+    },
+    MoveCallLast {
+        src: Src,
+        dst: u16,
+        arity: u8,
+        dealloc: u16,
+        target: CodePtr,
+    },
+
     /// Not produced by the loader: the code the VM runs when a process's
     /// outermost function returns (the bottom continuation pointer).
     ProcessExit,
