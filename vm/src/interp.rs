@@ -153,7 +153,9 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
     let mut ip: *const Op = p.ip;
     let mut reds = budget;
     // Reductions charged by BIFs are taken off both `reds` and `budget`:
-    // they bring the yield closer and are already in `p.reductions`.
+    // they bring the yield closer and are already in `p.reductions`. Taken
+    // only where a BIF may have run (after `Op::Bif` and at the safe point
+    // of remote calls, which reach BIFs), not on local calls and returns.
     let mut budget = budget;
     macro_rules! take_bif_charge {
         () => {{
@@ -203,7 +205,6 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
     macro_rules! safepoint {
         ($live:expr) => {{
             reds -= 1;
-            take_bif_charge!();
             if p.heap.wants_gc() {
                 gc::collect(p, x, $live as usize, 0);
             }
@@ -771,7 +772,9 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                     for (i, a) in args.iter().take(8).enumerate() {
                         argv[i] = g!(*a);
                     }
-                    match f(p, &argv[..n]) {
+                    let r = f(p, &argv[..n]);
+                    take_bif_charge!();
+                    match r {
                         Ok(v) => {
                             s!(*dst, v);
                             next!()
