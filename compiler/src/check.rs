@@ -65,21 +65,27 @@ struct Checker<'a> {
     current: Option<(String, usize)>,
 }
 
+impl<'a> Checker<'a> {
+    fn new(src: &'a str) -> Checker<'a> {
+        Checker {
+            src,
+            diags: Vec::new(),
+            bindings: Vec::new(),
+            functions: HashMap::new(),
+            imports: HashMap::new(),
+            no_auto_import: HashSet::new(),
+            no_auto_import_all: false,
+            records: HashMap::new(),
+            calls: HashMap::new(),
+            current: None,
+        }
+    }
+}
+
 /// Runs the checks on a parsed module; returns errors and warnings.
 pub fn check(m: &Module, file_name: &str, source: &str, opts: &Options) -> Vec<Diagnostic> {
     let _ = file_name;
-    let mut c = Checker {
-        src: source,
-        diags: Vec::new(),
-        bindings: Vec::new(),
-        functions: HashMap::new(),
-        imports: HashMap::new(),
-        no_auto_import: HashSet::new(),
-        no_auto_import_all: false,
-        records: HashMap::new(),
-        calls: HashMap::new(),
-        current: None,
-    };
+    let mut c = Checker::new(source);
     c.module(m, opts);
     c.diags
 }
@@ -88,18 +94,7 @@ pub fn check(m: &Module, file_name: &str, source: &str, opts: &Options) -> Vec<D
 /// `bound` are already bound (the shell's bindings). Returns the errors
 /// and the variables bound after it (sorted; not those left unsafe).
 pub fn check_shell_exprs(body: &[Expr], bound: &[String], source: &str) -> (Vec<Diagnostic>, Vec<String>) {
-    let mut c = Checker {
-        src: source,
-        diags: Vec::new(),
-        bindings: Vec::new(),
-        functions: HashMap::new(),
-        imports: HashMap::new(),
-        no_auto_import: HashSet::new(),
-        no_auto_import_all: false,
-        records: HashMap::new(),
-        calls: HashMap::new(),
-        current: None,
-    };
+    let mut c = Checker::new(source);
     let mut vt = Vt::new();
     for name in bound {
         let id = c.new_binding(name, Span::default());

@@ -217,16 +217,7 @@ fn run(pa: &[PathBuf], file: &Path, args: &[String]) -> ExitCode {
         return ExitCode::from(1);
     };
     let exit = vm.run_main(inst.module, main_args);
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    match exit {
-        MainExit::Normal => ExitCode::SUCCESS,
-        MainExit::Halt(n) => ExitCode::from(n.clamp(0, 255) as u8),
-        MainExit::Crash { class, reason, trace } => {
-            eprint!("{}", minierl::report::uncaught(class, reason, trace));
-            ExitCode::from(1)
-        }
-    }
+    exit_code(exit)
 }
 
 /// The interactive shell: modules are looked up in the -pa folders, then
@@ -245,16 +236,7 @@ fn shell(pa: &[PathBuf]) -> ExitCode {
         env!("CARGO_PKG_VERSION")
     );
     let exit = minierl::shell::run(vm, &banner);
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    match exit {
-        MainExit::Normal => ExitCode::SUCCESS,
-        MainExit::Halt(n) => ExitCode::from(n.clamp(0, 255) as u8),
-        MainExit::Crash { class, reason, trace } => {
-            eprint!("{}", minierl::report::uncaught(class, reason, trace));
-            ExitCode::from(1)
-        }
-    }
+    exit_code(exit)
 }
 
 fn compile(out: Option<&Path>, files: &[PathBuf]) -> ExitCode {
@@ -350,5 +332,20 @@ fn main() -> ExitCode {
         Some(Command::Run { file, args }) => run(&cli.pa, &file, &args),
         Some(Command::Compile { out, files }) => compile(out.as_deref(), &files),
         Some(Command::Shell) | None => shell(&cli.pa),
+    }
+}
+
+/// The process's exit status for how the VM ended: 0 when main returned,
+/// N on `halt(N)`, 1 after a crash (its report on stderr).
+fn exit_code(exit: MainExit) -> ExitCode {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    match exit {
+        MainExit::Normal => ExitCode::SUCCESS,
+        MainExit::Halt(n) => ExitCode::from(n.clamp(0, 255) as u8),
+        MainExit::Crash { class, reason, trace } => {
+            eprint!("{}", minierl::report::uncaught(class, reason, trace));
+            ExitCode::from(1)
+        }
     }
 }
