@@ -131,7 +131,50 @@ impl Gen<'_> {
     /// `[E || Quals]` as a call of lifted recursive functions.
     pub(crate) fn lower_lc(&mut self, e: &Expr, quals: &[Qualifier], span: Span) -> Expr {
         let bound = self.bound_names();
+        if matches!(quals.first(), Some(Qualifier::Filter(_))) {
+            // Filters before any generator would become an inline `case`
+            // after this function's liveness was computed (a variable read
+            // after the filter's call would not be saved across it): lift
+            // the whole comprehension into a function of its free variables,
+            // as generators are.
+            return self.lift_filters_first(e, quals, &bound, span);
+        }
         self.lc_quals(e, quals, mk(ExprKind::Nil, span), &bound, span)
+    }
+
+    /// The name of the next function lifted out of the current one.
+    fn lifted_name(&mut self, arity: usize) -> (String, (String, u8)) {
+        let top = self.f.top.clone();
+        let c = self.lift_counters.entry(top.clone()).or_default();
+        let fname = format!("-{}/{}-lc$^{}/{arity}-{}-", top.0, top.1, c.1, c.0);
+        c.0 += 1;
+        c.1 += 1;
+        (fname, top)
+    }
+
+    /// `[E || Quals]` whose first qualifier is a filter, as a call of a
+    /// lifted function taking the outer variables it reads.
+    fn lift_filters_first(&mut self, e: &Expr, quals: &[Qualifier], bound: &HashSet<String>, span: Span) -> Expr {
+        let (fname, top) = self.lifted_name(0);
+        let mut mentioned = HashSet::new();
+        analysis::expr_vars(e, &mut mentioned);
+        quals_vars(quals, &mut mentioned);
+        let mut fvs: Vec<String> = mentioned.into_iter().filter(|v| bound.contains(v)).collect();
+        fvs.sort();
+        self.register_local(&fname, fvs.len() as u8);
+        let inner_bound: HashSet<String> = fvs.iter().cloned().collect();
+        let body = self.lc_quals(e, quals, mk(ExprKind::Nil, span), &inner_bound, span);
+        let params = fvs.iter().map(|v| pat(PatKind::Var(v.clone()), span)).collect();
+        self.pending.push_back(Pending {
+            name: fname.clone(),
+            arity: fvs.len() as u8,
+            clauses: vec![clause(params, vec![], vec![body], span)],
+            span,
+            self_fun: None,
+            top,
+        });
+        let args = fvs.iter().map(|v| var(v, span)).collect();
+        mk(ExprKind::LocalCall(Name { name: fname, span }, args), span)
     }
 
     fn lc_quals(&mut self, e: &Expr, quals: &[Qualifier], tail: Expr, bound: &HashSet<String>, span: Span) -> Expr {
@@ -174,11 +217,7 @@ impl Gen<'_> {
                     guards.push(f.clone());
                     rest = r;
                 }
-                let top = self.f.top.clone();
-                let c = self.lift_counters.entry(top.clone()).or_default();
-                let fname = format!("-{}/{}-lc$^{}/1-{}-", top.0, top.1, c.1, c.0);
-                c.0 += 1;
-                c.1 += 1;
+                let (fname, top) = self.lifted_name(1);
                 let lv = self.fresh_var("L");
                 let tv = self.fresh_var("T");
                 let pvars = analysis::pat_vars(p);
@@ -188,17 +227,7 @@ impl Gen<'_> {
                     analysis::expr_vars(g, &mut mentioned);
                 }
                 analysis::expr_vars(&tail, &mut mentioned);
-                for q in rest {
-                    match q {
-                        Qualifier::Generator(p, x) | Qualifier::BinGenerator(p, x) => {
-                            analysis::walk_pat(p, &mut |v, _| {
-                                mentioned.insert(v.to_string());
-                            });
-                            analysis::expr_vars(x, &mut mentioned);
-                        }
-                        Qualifier::Filter(x) => analysis::expr_vars(x, &mut mentioned),
-                    }
-                }
+                quals_vars(rest, &mut mentioned);
                 // Sizes in the generator's own binary pattern read outer variables.
                 analysis::walk_pat(p, &mut |v, occ| {
                     if occ == Occ::Expr {
@@ -309,6 +338,21 @@ impl Gen<'_> {
     pub(crate) fn bind_self_fun(&mut self) {
         if let Some(sf) = &self.f.self_fun {
             self.f.env.insert(sf.name.clone(), Loc::SelfFun);
+        }
+    }
+}
+
+/// The variables qualifiers mention: their expressions' and their patterns'.
+fn quals_vars(quals: &[Qualifier], mentioned: &mut HashSet<String>) {
+    for q in quals {
+        match q {
+            Qualifier::Generator(p, x) | Qualifier::BinGenerator(p, x) => {
+                analysis::walk_pat(p, &mut |v, _| {
+                    mentioned.insert(v.to_string());
+                });
+                analysis::expr_vars(x, mentioned);
+            }
+            Qualifier::Filter(x) => analysis::expr_vars(x, mentioned),
         }
     }
 }
