@@ -978,6 +978,7 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                 }
                 Op::RemoveMessage => {
                     p.msgs.remove(p.save);
+                    p.shared.taken.store(p.msgs.len(), std::sync::atomic::Ordering::Relaxed);
                     p.save = 0;
                     p.timer = None;
                     p.timed_out = false;

@@ -22,7 +22,7 @@ use crate::op::Op;
 use crate::term::Term;
 use crate::vm::Vm;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -87,6 +87,11 @@ pub struct Shared {
     pub exit_signal: AtomicBool,
     /// The registered name (an atom index), or `NO_NAME`.
     pub name: AtomicU32,
+    /// How many messages the process has taken from the inbox into its
+    /// private queue (`Process::msgs`) and not yet removed: set by the
+    /// owner (under the inbox lock when it takes messages in), read by
+    /// `process_info(P, message_queue_len)` while P runs elsewhere.
+    pub taken: AtomicUsize,
 }
 
 /// `Shared::name` of a process without a registered name.
@@ -245,6 +250,7 @@ impl Process {
             links: Mutex::new(Links::default()),
             exit_signal: AtomicBool::new(false),
             name: AtomicU32::new(NO_NAME),
+            taken: AtomicUsize::new(0),
         });
         Process {
             pid,
@@ -320,6 +326,7 @@ impl Process {
                 }
             }
         }
+        self.shared.taken.store(self.msgs.len(), Ordering::Relaxed);
         added
     }
 

@@ -225,14 +225,25 @@ impl Scheds {
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
     }
 
-    /// A timer at `due_ns` was added: if it is the earliest, wake the
-    /// sleepers so the timer waiter re-arms (or one becomes it).
+    /// A timer at `due_ns` was added (the caller holds the timers lock):
+    /// lower the next deadline and, if this timer is the earliest, wake the
+    /// sleepers so the timer waiter re-arms (or one becomes it). Without
+    /// that a scheduler waiting for a later deadline (a stale 5-second
+    /// `gen_server:call` timeout, say) would sleep through this one while
+    /// the others wait with no timeout at all.
     pub fn timer_added(&self, due_ns: u64) {
         let prev = self.next_due.fetch_min(due_ns, Ordering::SeqCst);
         if due_ns < prev && self.sleepers.load(Ordering::SeqCst) > 0 {
             let _g = self.sleep.lock().unwrap();
             self.cv.notify_all();
         }
+    }
+
+    /// Tests: return once every scheduler counted in `sleepers` is waiting
+    /// on the condition variable (they count themselves under the lock).
+    #[cfg(test)]
+    pub(crate) fn sync_with_sleepers(&self) {
+        drop(self.sleep.lock().unwrap());
     }
 
     /// Stop every scheduler (the VM halts).

@@ -396,13 +396,10 @@ impl Vm {
 
     fn add_timer(&self, due: Instant, what: Timer) {
         let ns = self.ns_since_start(due);
-        {
-            let mut t = self.timers.lock().unwrap();
-            t.push(Reverse((due, what)));
-            // Under the timers lock, so `fire_timers` never overwrites a
-            // newer minimum with an older peek.
-            self.sched.next_due.fetch_min(ns, Ordering::SeqCst);
-        }
+        let mut t = self.timers.lock().unwrap();
+        t.push(Reverse((due, what)));
+        // Under the timers lock, so `fire_timers` never overwrites a newer
+        // minimum with an older peek.
         self.sched.timer_added(ns);
     }
 
@@ -755,4 +752,34 @@ pub fn down_message(heap: &mut crate::heap::Heap, r: u64, item: Term, reason: Te
 /// The embedded standard library: (module name, compiled file bytes).
 pub fn stdlib_modules() -> Vec<(&'static str, &'static [u8])> {
     minierl_stdlib::MODULES.to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A scheduler waiting for a far timer is woken when an earlier one is
+    /// added. It used to sleep through it (`add_timer` lowered `next_due`
+    /// before `timer_added` compared against it, so nobody was notified):
+    /// in the stress mode `otp_sys` hung when a 5 ms `timer:sleep` waited out
+    /// a stale 5-second `gen_server:call` timeout, long enough for another
+    /// call to time out.
+    #[test]
+    fn earlier_timer_wakes_the_timer_waiter() {
+        let vm = Vm::new_for_tests();
+        vm.add_timer(Instant::now() + Duration::from_secs(30), Timer::Wake(1));
+        let waiter = std::thread::spawn(move || {
+            let t = Instant::now();
+            vm.sched.sleep(&[], || vm.ns_since_start(Instant::now()));
+            t.elapsed()
+        });
+        while vm.sched.sleepers.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        vm.sched.sync_with_sleepers();
+        vm.add_timer(Instant::now() + Duration::from_millis(1), Timer::Wake(2));
+        let slept = waiter.join().unwrap();
+        assert!(slept < Duration::from_secs(20), "the timer waiter slept {slept:?}");
+    }
 }

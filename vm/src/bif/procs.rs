@@ -190,6 +190,7 @@ fn demonitor(p: &mut Process, rt: Term, opts: Term) -> BifResult {
         p.msgs.retain(|m| !is_down_for(*m, r));
         if p.msgs.len() != before {
             p.save = p.save.min(p.msgs.len());
+            p.shared.taken.store(p.msgs.len(), std::sync::atomic::Ordering::Relaxed);
         }
     }
     Ok(if info { Term::bool(removed) } else { Term::TRUE })
@@ -302,8 +303,9 @@ const INFO_ALL: &[&str] = &[
 /// `parked` lock (a waker must take that lock to run it, so it stays put
 /// and unchanged meanwhile) and the terms are copied into the caller's
 /// heap. A process that is runnable or running on another scheduler
-/// answers from its shared part only: `messages` and `message_queue_len`
-/// then count the messages not yet taken in; its dictionary, monitors,
+/// answers from its shared part only: `message_queue_len` is exact (the
+/// inbox plus the `taken` count the owner keeps), `messages` lists only the
+/// messages not yet taken in; its dictionary, monitors,
 /// current function, sizes and reductions are not readable, so they show
 /// as `[]`, `undefined` and 0.
 /// (BEAM would suspend the caller until the target answers; issue 3 keeps
@@ -523,8 +525,11 @@ fn info_shared(p: &mut Process, sh: &crate::process::Shared, a: Atom, status: &s
         },
         "status" => Term::atom(atom::intern(status)),
         "message_queue_len" => {
-            let n = sh.inbox.lock().unwrap().iter().filter(|m| m.kind == crate::process::MsgKind::Msg).count();
-            Term::small(n as i64)
+            // Under the inbox lock: the owner moves messages from the inbox
+            // to its private queue and updates `taken` under that lock.
+            let inbox = sh.inbox.lock().unwrap();
+            let n = inbox.iter().filter(|m| m.kind == crate::process::MsgKind::Msg).count();
+            Term::small((n + sh.taken.load(std::sync::atomic::Ordering::Relaxed)) as i64)
         }
         "messages" => {
             let inbox = sh.inbox.lock().unwrap();
