@@ -614,6 +614,16 @@ impl<'a> Checker<'a> {
                 self.expr(b, vt);
             }
             ExprKind::UnOp(_, a) => self.expr(a, vt),
+            ExprKind::LocalCall(name, args) if name.name == "record_info" && args.len() == 2 => {
+                // Not a call: `record_info(fields | size, R)` is replaced by
+                // the record's field names or size at compile time.
+                match (&args[0].kind, &args[1].kind) {
+                    (ExprKind::Atom(what), ExprKind::Atom(r)) if what == "fields" || what == "size" => {
+                        self.record(&Name { name: r.clone(), span: args[1].span }, e.span);
+                    }
+                    _ => self.error("E0424", args[0].span, "illegal record info".to_string()),
+                }
+            }
             ExprKind::LocalCall(name, args) => {
                 self.call_local(name, args.len(), name.span);
                 self.exprs(args, vt);

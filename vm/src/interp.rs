@@ -1228,11 +1228,19 @@ fn bif_extra(e: &ExportEntry, args: Term, exc: &Exc) -> Option<Extra> {
     if e.module == atom::ERLANG && matches!(n, "error" | "throw" | "exit" | "raise" | "halt") {
         return None;
     }
-    if let Exc::Raise { class: Class::Error, .. } = exc {
-        Some(Extra { module: e.module, function: e.function, args, error_info: e.module == atom::ERLANG })
-    } else {
-        None
-    }
+    let Exc::Raise { class: Class::Error, reason, .. } = exc else { return None };
+    // A BIF standing for an Erlang function that has no matching clause
+    // (OTP's is Erlang code there): no error_info.
+    let error_info = *reason != Term::atom(atom::FUNCTION_CLAUSE);
+    // OTP's compiler turns these calls into the guard BIFs, which are the
+    // frames its traces show.
+    let (module, function) = match (e.module.name() == "maps", n, e.arity) {
+        (true, "get", 2) => (atom::ERLANG, atom::intern("map_get")),
+        (true, "is_key", 2) => (atom::ERLANG, atom::intern("is_map_key")),
+        (true, "size", 1) => (atom::ERLANG, atom::intern("map_size")),
+        _ => (e.module, e.function),
+    };
+    Some(Extra { module, function, args, error_info })
 }
 
 /// A comparison in the general case.
@@ -1463,7 +1471,7 @@ fn trace_entry(p: &mut Process, at: *const Op, args: Option<Term>, after_call: b
         idx -= 1;
     }
     let f = inst.function_at(idx)?;
-    let (name, arity) = (f.name, f.arity);
+    let (name, arity) = (f.name, f.trace_arity);
     let line = inst.line_at(idx);
     let file = p.heap.string(&inst.source);
     let ftup = p.heap.tuple(&[Term::atom(atom::FILE), file]);
@@ -1473,17 +1481,45 @@ fn trace_entry(p: &mut Process, at: *const Op, args: Option<Term>, after_call: b
     } else {
         p.heap.list(&[ftup])
     };
-    let a = args.unwrap_or(Term::small(arity as i64));
+    let a = match args {
+        // A fun's code also received its free variables: show only the
+        // arguments the fun was called with.
+        Some(l) if f.trace_arity != f.arity => {
+            let v: Vec<Term> = l.iter_list().take(f.trace_arity as usize).collect();
+            p.heap.list(&v)
+        }
+        Some(l) => l,
+        None => Term::small(arity as i64),
+    };
     Some(p.heap.tuple(&[Term::atom(inst.module), Term::atom(name), a, loc]))
+}
+
+/// `+ - * /` on two numbers failed: a division by zero or a float result
+/// out of range. OTP raises those from the instruction itself, so its trace
+/// starts at the function doing the arithmetic, without the `erlang:'/'/2`
+/// frame that a non-number operand gets.
+fn float_arith_error(e: &Extra) -> bool {
+    if e.module != atom::ERLANG || !matches!(e.function.name(), "+" | "-" | "*" | "/") {
+        return false;
+    }
+    let mut it = e.args.iter_list();
+    let (Some(a), Some(b), None) = (it.next(), it.next(), it.next()) else { return false };
+    a.is_number() && b.is_number()
 }
 
 /// Build the Erlang stack trace for an exception raised at `ip`.
 pub fn build_trace(p: &mut Process, ip: *const Op, args: Option<Term>, extra: Option<Extra>) -> Term {
     let mut entries: Vec<Term> = Vec::new();
-    if let Some(e) = extra {
+    if let Some(e) = extra.filter(|e| !float_arith_error(e)) {
         let loc = if e.error_info {
             let k = Term::atom(atom::MODULE);
-            let v = Term::atom(atom::intern("erl_erts_errors"));
+            // The module OTP names to explain the error: the runtime's for
+            // `erlang`, the standard library's for the others.
+            let v = Term::atom(atom::intern(if e.module == atom::ERLANG {
+                "erl_erts_errors"
+            } else {
+                "erl_stdlib_errors"
+            }));
             let m = p.heap.map(vec![(k, v)]);
             let t = p.heap.tuple(&[Term::atom(atom::intern("error_info")), m]);
             p.heap.list(&[t])

@@ -100,17 +100,25 @@ pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError>
         ops[i] = specialise_x(specialise(cx.translate(ins, lambdas_ptr)?));
     }
     fuse(&mut ops);
-    let functions: Vec<FuncMeta> = m
+    let mut functions: Vec<FuncMeta> = m
         .functions
         .iter()
         .enumerate()
         .map(|(i, f)| FuncMeta {
             name: cx.atoms[f.name.0 as usize],
             arity: f.arity,
+            trace_arity: f.arity,
             start: f.info.0,
             end: m.functions.get(i + 1).map(|g| g.info.0).unwrap_or(n as u32),
         })
         .collect();
+    // A fun's code takes its free variables as extra arguments; traces show
+    // the arity callers see, as OTP's do.
+    for l in &m.lambdas {
+        if let Some(f) = functions.get_mut(l.func.0 as usize) {
+            f.trace_arity = l.arity;
+        }
+    }
     let exports = m.exports.iter().map(|e| (cx.atoms[e.function.0 as usize], e.arity, e.label.0)).collect();
     let attrs: Vec<Term> = m
         .attributes

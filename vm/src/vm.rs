@@ -682,16 +682,46 @@ impl Vm {
         }
     }
 
-    /// Remove an ended process, then send its exit signal (`reason`) to
-    /// the processes linked to it and `'DOWN'` messages to its monitors.
+    /// End a process: send `'DOWN'` messages to its monitors and its exit
+    /// signal (`reason`) to the processes linked to it, then remove it.
+    ///
+    /// Ordering, so that `demonitor/2` and `unlink/1` keep Erlang's promise
+    /// (once they return, no `'DOWN'` or exit signal of that monitor or link
+    /// arrives any more): the `'DOWN'` messages are delivered under this
+    /// process's links lock, which `demonitor` takes to remove a monitor, and
+    /// an exit signal under the linked process's links lock, which `unlink`
+    /// takes first. The process leaves the table only after all that, so
+    /// `demonitor` finds the lock and `is_process_alive/1` returning false
+    /// means every signal has been delivered.
     fn exit_process(&self, mut p: Box<Process>, reason: Term) {
         p.shared.status.store(EXITED, Ordering::Release);
-        let (links, monitors) = {
+        let links = {
             let mut l = p.shared.links.lock().unwrap();
             l.dead = true;
-            (std::mem::take(&mut l.links), std::mem::take(&mut l.monitors))
+            for (r, watcher, name) in std::mem::take(&mut l.monitors) {
+                let item = match name {
+                    Some(n) => p.heap.tuple(&[Term::atom(n), Term::atom(atom::intern("nonode@nohost"))]),
+                    None => Term::pid(p.pid),
+                };
+                let down = down_message(&mut p.heap, r, item, reason);
+                let (term, frag) = copy_to_fragment(down);
+                self.deliver(watcher, Message::msg(term, frag));
+            }
+            std::mem::take(&mut l.links)
         };
-        self.procs.remove(p.pid);
+        for l in links {
+            let Some(sh) = self.shared_of(l) else { continue };
+            let mut ll = sh.links.lock().unwrap();
+            let n = ll.links.len();
+            ll.links.retain(|&x| x != p.pid);
+            if ll.links.len() != n {
+                let (term, frag) = copy_to_fragment(reason);
+                let exit = Message { term, frag, kind: MsgKind::Exit { from: p.pid, link: true } };
+                if let Some(q) = sh.deliver(exit) {
+                    self.enqueue(q);
+                }
+            }
+        }
         let name = p.shared.name.swap(crate::process::NO_NAME, Ordering::AcqRel);
         if name != crate::process::NO_NAME {
             let mut r = self.registered.write().unwrap();
@@ -699,27 +729,7 @@ impl Vm {
                 r.remove(&Atom(name));
             }
         }
-        for l in links {
-            let Some(sh) = self.shared_of(l) else { continue };
-            let linked = {
-                let mut ll = sh.links.lock().unwrap();
-                let n = ll.links.len();
-                ll.links.retain(|&x| x != p.pid);
-                ll.links.len() != n
-            };
-            if linked {
-                self.send_exit(p.pid, l, reason, true);
-            }
-        }
-        for (r, watcher, name) in monitors {
-            let item = match name {
-                Some(n) => p.heap.tuple(&[Term::atom(n), Term::atom(atom::intern("nonode@nohost"))]),
-                None => Term::pid(p.pid),
-            };
-            let down = down_message(&mut p.heap, r, item, reason);
-            let (term, frag) = copy_to_fragment(down);
-            self.deliver(watcher, Message::msg(term, frag));
-        }
+        self.procs.remove(p.pid);
         for (r, target) in std::mem::take(&mut p.monitoring) {
             self.demonitor(target, r);
         }

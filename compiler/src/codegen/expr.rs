@@ -624,10 +624,36 @@ impl Gen<'_> {
 
     // ------------------------------------------------------------ calls
 
+    /// `record_info(fields, R)` (the field names) or `record_info(size, R)`
+    /// (the tuple's size), known at compile time.
+    fn record_info(&mut self, args: &[Expr]) -> Src {
+        let (ExprKind::Atom(what), ExprKind::Atom(r)) = (&args[0].kind, &args[1].kind) else {
+            self.error(args[0].span, "illegal record info".to_string());
+            return Src::Nil;
+        };
+        let Some(defs) = self.records.get(r) else {
+            self.error(args[1].span, format!("record {r} undefined"));
+            return Src::Nil;
+        };
+        let names: Vec<String> = defs.iter().map(|(d, _)| d.clone()).collect();
+        match what.as_str() {
+            "size" => Src::Int(names.len() as i64 + 1),
+            "fields" => {
+                let elems = names.iter().map(|n| Literal::Atom(self.atom(n))).collect();
+                self.literal(Literal::List(elems, Box::new(Literal::Nil)))
+            }
+            _ => {
+                self.error(args[0].span, "illegal record info".to_string());
+                Src::Nil
+            }
+        }
+    }
+
     /// A call expression. In tail position returns None (it returned or
     /// tail-called) unless it was an inline BIF, whose value is returned.
     pub(crate) fn call_expr(&mut self, e: &Expr, tail: bool) -> Option<Src> {
         match &e.kind {
+            ExprKind::LocalCall(n, args) if n.name == "record_info" && args.len() == 2 => Some(self.record_info(args)),
             ExprKind::LocalCall(n, args) => {
                 let argr: Vec<&Expr> = args.iter().collect();
                 match self.classify_local(&n.name, args.len()) {

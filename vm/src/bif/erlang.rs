@@ -66,7 +66,10 @@ pub const BIFS: &[BifDef] = &[
     }),
     bif("erlang", "hd", 1, |_, a| a[0].head().ok_or_else(Exc::badarg)),
     bif("erlang", "tl", 1, |_, a| a[0].tail().ok_or_else(Exc::badarg)),
-    bif("erlang", "map_size", 1, |_, a| a[0].map_size().map(|n| Term::small(n as i64)).ok_or_else(|| badmap(a[0]))),
+    bif("erlang", "map_size", 1, |p, a| match a[0].map_size() {
+        Some(n) => Ok(Term::small(n as i64)),
+        None => Err(Exc::error(p.heap.tuple(&[Term::atom(atom::BADMAP), a[0]]))),
+    }),
     bif("erlang", "byte_size", 1, |_, a| {
         a[0].bit_size().map(|b| Term::small(b.div_ceil(8) as i64)).ok_or_else(Exc::badarg)
     }),
@@ -84,14 +87,20 @@ pub const BIFS: &[BifDef] = &[
         a[0].atom_name().map(|n| p.heap.binary(n.as_bytes())).ok_or_else(Exc::badarg)
     }),
     bif("erlang", "atom_to_binary", 2, |p, a| {
-        a[0].atom_name().map(|n| p.heap.binary(n.as_bytes())).ok_or_else(Exc::badarg)
+        let n = a[0].atom_name().ok_or_else(Exc::badarg)?;
+        if latin1_encoding(a[1])? {
+            let bytes: Option<Vec<u8>> = n.chars().map(|c| u8::try_from(c as u32).ok()).collect();
+            Ok(p.heap.binary(&bytes.ok_or_else(Exc::badarg)?))
+        } else {
+            Ok(p.heap.binary(n.as_bytes()))
+        }
     }),
     bif("erlang", "list_to_atom", 1, |_, a| make_atom(list_text(a[0]), false)),
     bif("erlang", "list_to_existing_atom", 1, |_, a| make_atom(list_text(a[0]), true)),
     bif("erlang", "binary_to_atom", 1, |_, a| make_atom(bin_text(a[0]), false)),
-    bif("erlang", "binary_to_atom", 2, |_, a| make_atom(bin_text(a[0]), false)),
+    bif("erlang", "binary_to_atom", 2, |_, a| make_atom(bin_text_in(a[0], a[1])?, false)),
     bif("erlang", "binary_to_existing_atom", 1, |_, a| make_atom(bin_text(a[0]), true)),
-    bif("erlang", "binary_to_existing_atom", 2, |_, a| make_atom(bin_text(a[0]), true)),
+    bif("erlang", "binary_to_existing_atom", 2, |_, a| make_atom(bin_text_in(a[0], a[1])?, true)),
     bif("erlang", "tuple_to_list", 1, |p, a| a[0].tuple_elements().map(|t| p.heap.list(t)).ok_or_else(Exc::badarg)),
     bif("erlang", "list_to_tuple", 1, |p, a| a[0].list_to_vec().map(|v| p.heap.tuple(&v)).ok_or_else(Exc::badarg)),
     bif("erlang", "binary_to_list", 1, |p, a| match a[0].binary_bytes() {
@@ -384,13 +393,6 @@ fn unique_integer(p: &mut Process, opts: Term) -> BifResult {
     Ok(p.heap.int(n))
 }
 
-fn badmap(t: Term) -> Exc {
-    // {badmap, T} needs a heap; the interpreter's callers pass p. Use a
-    // plain badarg-shaped reason built lazily by the caller instead.
-    let _ = t;
-    Exc::error(Term::atom(atom::BADMAP))
-}
-
 fn system_ns() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
 }
@@ -445,6 +447,25 @@ pub fn list_text(t: Term) -> Option<String> {
         Some(s)
     } else {
         None
+    }
+}
+
+/// The encoding argument of `atom_to_binary/2` and `binary_to_atom/2`:
+/// true for `latin1`, false for `unicode`/`utf8`, badarg otherwise.
+fn latin1_encoding(e: Term) -> Result<bool, Exc> {
+    match e.as_atom() {
+        Some(atom::LATIN1) => Ok(true),
+        Some(atom::UNICODE) | Some(atom::UTF8) => Ok(false),
+        _ => Err(Exc::badarg()),
+    }
+}
+
+/// The text of binary `t` in encoding `e` (latin1: one character per byte).
+fn bin_text_in(t: Term, e: Term) -> Result<Option<String>, Exc> {
+    if latin1_encoding(e)? {
+        Ok(if t.is_binary() { t.binary_bytes().map(|b| b.iter().map(|&c| c as char).collect()) } else { None })
+    } else {
+        Ok(bin_text(t))
     }
 }
 
