@@ -950,7 +950,7 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
                             e,
                             Some(Extra {
                                 module: atom::ERLANG,
-                                function: atom::intern("!"),
+                                function: atom::intern("send"),
                                 args: a,
                                 error_info: true,
                             }),

@@ -98,11 +98,12 @@ impl ProcTable {
     fn remove(&self, pid: u64) {
         self.shard(pid).write().unwrap().remove(&pid);
     }
-    /// Every live pid, in creation order.
+    /// Every live pid (not exiting), in creation order.
     fn pids(&self) -> Vec<u64> {
         let mut v: Vec<u64> = Vec::new();
         for s in self.shards.iter() {
-            v.extend(s.read().unwrap().keys().copied());
+            let s = s.read().unwrap();
+            v.extend(s.iter().filter(|(_, sh)| sh.status.load(Ordering::Acquire) != EXITED).map(|(&k, _)| k));
         }
         v.sort_unstable();
         v
@@ -426,8 +427,10 @@ impl Vm {
         self.procs.pids()
     }
 
+    /// A process is alive until it starts exiting (`exit_process`), though
+    /// it stays in the table a little longer while its signals go out.
     pub fn is_alive(&self, pid: u64) -> bool {
-        self.procs.get(pid).is_some()
+        self.procs.get(pid).is_some_and(|sh| sh.status.load(Ordering::SeqCst) != EXITED)
     }
 
     pub fn register(&self, name: Atom, pid: u64) -> bool {
@@ -438,11 +441,18 @@ impl Vm {
         // The name is also kept with the process, so that its exit only
         // touches the registry when it has a name.
         let Some(sh) = self.shared_of(pid) else { return false };
-        if sh.links.lock().unwrap().dead {
+        if sh.status.load(Ordering::SeqCst) == EXITED {
             return false;
         }
-        sh.name.store(name.0, Ordering::Release);
+        sh.name.store(name.0, Ordering::SeqCst);
         r.insert(name, pid);
+        // `exit_process` sets EXITED, then takes the name: if it started
+        // exiting meanwhile it may have missed the name, so undo it here.
+        if sh.status.load(Ordering::SeqCst) == EXITED {
+            r.remove(&name);
+            let _ = sh.name.compare_exchange(name.0, crate::process::NO_NAME, Ordering::SeqCst, Ordering::SeqCst);
+            return false;
+        }
         true
     }
     pub fn unregister(&self, name: Atom) -> bool {
@@ -685,16 +695,25 @@ impl Vm {
     /// End a process: send `'DOWN'` messages to its monitors and its exit
     /// signal (`reason`) to the processes linked to it, then remove it.
     ///
-    /// Ordering, so that `demonitor/2` and `unlink/1` keep Erlang's promise
-    /// (once they return, no `'DOWN'` or exit signal of that monitor or link
-    /// arrives any more): the `'DOWN'` messages are delivered under this
-    /// process's links lock, which `demonitor` takes to remove a monitor, and
-    /// an exit signal under the linked process's links lock, which `unlink`
-    /// takes first. The process leaves the table only after all that, so
-    /// `demonitor` finds the lock and `is_process_alive/1` returning false
-    /// means every signal has been delivered.
+    /// Order: the status becomes `EXITED` first (`is_process_alive/1` is
+    /// false from then on) and the registered name is released, so that
+    /// whoever gets the `'DOWN'` or exit signal can restart a process under
+    /// that name at once. Then, so that `demonitor/2` and `unlink/1` keep
+    /// Erlang's promise (once they return, no `'DOWN'` or exit signal of
+    /// that monitor or link arrives any more), the `'DOWN'` messages are
+    /// delivered under this process's links lock, which `demonitor` takes to
+    /// remove a monitor (the process stays in the table until then, so
+    /// `demonitor` finds it), and each exit signal under the linked
+    /// process's links lock, which `unlink` takes first.
     fn exit_process(&self, mut p: Box<Process>, reason: Term) {
-        p.shared.status.store(EXITED, Ordering::Release);
+        p.shared.status.store(EXITED, Ordering::SeqCst);
+        let name = p.shared.name.swap(crate::process::NO_NAME, Ordering::SeqCst);
+        if name != crate::process::NO_NAME {
+            let mut r = self.registered.write().unwrap();
+            if r.get(&Atom(name)) == Some(&p.pid) {
+                r.remove(&Atom(name));
+            }
+        }
         let links = {
             let mut l = p.shared.links.lock().unwrap();
             l.dead = true;
@@ -720,13 +739,6 @@ impl Vm {
                 if let Some(q) = sh.deliver(exit) {
                     self.enqueue(q);
                 }
-            }
-        }
-        let name = p.shared.name.swap(crate::process::NO_NAME, Ordering::AcqRel);
-        if name != crate::process::NO_NAME {
-            let mut r = self.registered.write().unwrap();
-            if r.get(&Atom(name)) == Some(&p.pid) {
-                r.remove(&Atom(name));
             }
         }
         self.procs.remove(p.pid);
