@@ -19,7 +19,10 @@ fn main() {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let source = std::fs::read_to_string(path).expect("stdlib source is readable");
-        let file_name = format!("stdlib/lib/{name}.mrl");
+        // Stack frames name the file as OTP's do for its own modules
+        // (`{file,"lists.erl"}`), so a program that prints it prints what OTP
+        // prints; diagnostics below still point at the real source.
+        let file_name = format!("{name}.erl");
         match minierl_compiler::compile(&file_name, &source, &minierl_compiler::Options::default()) {
             Ok(c) => {
                 let bytes = minierl_bytecode::encode(&c.module);
@@ -30,7 +33,7 @@ fn main() {
             }
             Err(diags) => {
                 failed = true;
-                eprintln!("{}", minierl_compiler::diag::render(&file_name, &source, &diags, false));
+                eprintln!("{}", minierl_compiler::diag::render(&path.display().to_string(), &source, &diags, false));
             }
         }
     }

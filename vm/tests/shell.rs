@@ -180,15 +180,15 @@ fn results_errors_and_counter() {
          throw(x).\nexit(y).\nlists:seq(1,10).\n\"abc\".\nio:format(\"abc\").\n{X, [1,2,3], #{a => 1}, <<1,2>>, 1.5}.\n",
     );
     assert_eq!(code, 0, "{err}");
-    // Checked against erl (OTP 25) fed the same lines, but for the file
-    // name in the location of lists:nth/2.
+    // Checked against erl (OTP 25) fed the same lines, but for the line
+    // in lists.erl (minierl's lists.mrl) of lists:nth/2.
     let expected = "1> 1\n\
                     2> ** exception error: no match of right hand side value 2\n\
                     3> 1\n\
                     4> * 1:1: variable 'Y' is unbound\n\
                     5> * 1:5: syntax error before: '.'\n\
                     5> ** exception error: undefined shell command foo/0\n\
-                    6> ** exception error: no function clause matching lists:nth(0,[]) (stdlib/lib/lists.mrl, line 45)\n\
+                    6> ** exception error: no function clause matching lists:nth(0,[]) (lists.erl, line 44)\n\
                     7> ** exception error: undefined function foo:bar/0\n\
                     8> ** exception error: an error occurred when evaluating an arithmetic expression\n     in operator  +/2\n        called as 1 + a\n\
                     9> ** exception error: bad argument\n\
