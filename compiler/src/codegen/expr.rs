@@ -1163,15 +1163,29 @@ impl Gen<'_> {
         }
         let (srcs, ys) = self.exprs(&all);
         let fail = self.f.guard_fail.unwrap_or(Label::NONE);
-        // Runs of `=>` and `:=` in order.
+        // The pairs are split as OTP's v3_core splits them, which decides
+        // the key a failing `:=` names: a pair whose key is not a literal is
+        // an update of its own; a run of neighbours with literal keys is one
+        // group, where a key given twice keeps its first operator and its
+        // last value, and which updates its `=>` pairs first, then its `:=`
+        // pairs (the VM names the least missing key of an update, as BEAM
+        // does with the sorted keys of its instruction).
         let mut groups: Vec<(bool, Vec<(Src, Src)>)> = Vec::new();
+        let mut run: Vec<(Literal, bool, (Src, Src))> = Vec::new();
         for (i, f) in fs.iter().enumerate() {
             let pair = (srcs[1 + 2 * i], srcs[2 + 2 * i]);
-            match groups.last_mut() {
-                Some((exact, ps)) if *exact == f.exact => ps.push(pair),
-                _ => groups.push((f.exact, vec![pair])),
+            match self.literal_key(&f.key) {
+                Some(lit) => match run.iter_mut().find(|(k, _, _)| *k == lit) {
+                    Some(e) => e.2 .1 = pair.1,
+                    None => run.push((lit, f.exact, pair)),
+                },
+                None => {
+                    flush_literal_run(&mut run, &mut groups);
+                    groups.push((f.exact, vec![pair]));
+                }
             }
         }
+        flush_literal_run(&mut run, &mut groups);
         if groups.is_empty() {
             groups.push((false, Vec::new()));
         }
@@ -1191,6 +1205,27 @@ impl Gen<'_> {
         self.f.depth = m + 1;
         self.free_ytemps(ys);
         Src::X(m)
+    }
+
+    /// The value of a map key that OTP treats as a literal when it splits
+    /// an update: a constant term, or a binary of bytes and strings.
+    fn literal_key(&mut self, e: &Expr) -> Option<Literal> {
+        if let ExprKind::Binary(segs) = &e.kind {
+            let mut bytes = Vec::new();
+            for seg in segs {
+                if seg.size.is_some() || !seg.types.is_empty() {
+                    return None;
+                }
+                match &seg.value.kind {
+                    ExprKind::String(s) if s.iter().all(|&c| c < 256) => bytes.extend(s.iter().map(|&c| c as u8)),
+                    ExprKind::Int(i) => bytes.push(i.to_u8()?),
+                    _ => return None,
+                }
+            }
+            let bits = 8 * bytes.len() as u64;
+            return Some(Literal::Binary { bytes, bits });
+        }
+        self.const_literal(e)
     }
 
     // ------------------------------------------------------------ binaries
@@ -1247,6 +1282,18 @@ impl Gen<'_> {
         self.free_ytemps(ys);
         Src::X(m)
     }
+}
+
+/// A run of map-update pairs with literal keys becomes an update with its
+/// `=>` pairs, then one with its `:=` pairs.
+fn flush_literal_run(run: &mut Vec<(Literal, bool, (Src, Src))>, groups: &mut Vec<(bool, Vec<(Src, Src)>)>) {
+    for exact in [false, true] {
+        let pairs: Vec<(Src, Src)> = run.iter().filter(|e| e.1 == exact).map(|e| e.2).collect();
+        if !pairs.is_empty() {
+            groups.push((exact, pairs));
+        }
+    }
+    run.clear();
 }
 
 fn int_literal(i: &BigInt) -> Literal {

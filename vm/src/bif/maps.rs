@@ -125,8 +125,11 @@ pub fn update(p: &mut Process, m: Term, kv: &[(Term, Term)], exact: bool) -> Bif
     }
     let Some(flat) = m.map_flat() else {
         if exact {
-            if let Some((k, _)) = kv.iter().find(|(k, _)| m.map_get(*k).is_none()) {
-                return Err(badkey(p, *k));
+            // Of several missing keys, the least, as for a flat map below
+            // (and as BEAM, whose instruction holds the keys sorted).
+            let missing = kv.iter().map(|(k, _)| *k).filter(|k| m.map_get(*k).is_none());
+            if let Some(k) = missing.min_by(|a, b| cmp_exact(*a, *b)) {
+                return Err(badkey(p, k));
             }
         }
         let mut out = m;
