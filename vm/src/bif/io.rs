@@ -1,5 +1,5 @@
 //! BIFs: `io` (format, fwrite, put_chars, nl, write), `io_lib` (format,
-//! fwrite, write, print), and `erlang:float_to_list/1,2`,
+//! fwrite, write, print, the character functions), and `erlang:float_to_list/1,2`,
 //! `erlang:float_to_binary/1,2`. The work is in `crate::format`.
 //!
 //! Output goes to the caller's group leader, which is for now the VM's
@@ -32,6 +32,15 @@ pub const BIFS: &[BifDef] = &[
     bif("io_lib", "print", 1, io_lib_print),
     bif("io_lib", "write_atom", 1, io_lib_write_atom),
     bif("io_lib", "write_string", 1, io_lib_write_string),
+    bif("io_lib", "write_string", 2, io_lib_write_string_2),
+    bif("io_lib", "write_latin1_string", 1, io_lib_write_latin1_string),
+    bif("io_lib", "write_char", 1, |p, a| write_char(p, a[0], i64::MAX)),
+    bif("io_lib", "write_latin1_char", 1, |p, a| write_char(p, a[0], 255)),
+    bif("io_lib", "char_list", 1, |_, a| Ok(Term::bool(char_list(a[0], false, unicode_code_point)))),
+    bif("io_lib", "deep_char_list", 1, |_, a| Ok(Term::bool(char_list(a[0], true, unicode_code_point)))),
+    bif("io_lib", "latin1_char_list", 1, |_, a| Ok(Term::bool(char_list(a[0], false, latin1_code)))),
+    bif("io_lib", "deep_latin1_char_list", 1, |_, a| Ok(Term::bool(char_list(a[0], true, latin1_code)))),
+    bif("io_lib", "indentation", 2, io_lib_indentation),
     bif("io_lib", "printable_list", 1, io_lib_printable_list),
     bif("io_lib", "printable_latin1_list", 1, io_lib_printable_list),
     bif("io_lib", "printable_unicode_list", 1, io_lib_printable_unicode_list),
@@ -201,14 +210,104 @@ fn io_lib_write_atom(p: &mut Process, a: &[Term]) -> BifResult {
 }
 
 fn io_lib_write_string(p: &mut Process, a: &[Term]) -> BifResult {
-    let mut chars = String::new();
-    for c in a[0].list_to_vec().ok_or_else(Exc::badarg)? {
-        let c = c.as_small().and_then(|c| char::from_u32(c as u32)).ok_or_else(Exc::badarg)?;
-        chars.push(c);
+    quoted_string(p, a[0], '"', 0x10FFFF)
+}
+
+fn io_lib_write_string_2(p: &mut Process, a: &[Term]) -> BifResult {
+    let q = a[1].as_small().and_then(|c| char::from_u32(c as u32)).ok_or_else(function_clause)?;
+    quoted_string(p, a[0], q, 0x10FFFF)
+}
+
+fn io_lib_write_latin1_string(p: &mut Process, a: &[Term]) -> BifResult {
+    quoted_string(p, a[0], '"', 255)
+}
+
+/// OTP's io_lib raises function_clause for arguments of the wrong shape.
+fn function_clause() -> Exc {
+    Exc::error(Term::atom(crate::atom::FUNCTION_CLAUSE))
+}
+
+/// The characters of a flat list of codes up to `max`.
+fn code_points(t: Term, max: i64) -> Result<Vec<char>, Exc> {
+    let mut chars = Vec::new();
+    for c in t.list_to_vec().ok_or_else(function_clause)? {
+        let c = c.as_small().filter(|c| (0..=max).contains(c)).and_then(|c| char::from_u32(c as u32));
+        chars.push(c.ok_or_else(function_clause)?);
     }
+    Ok(chars)
+}
+
+/// `io_lib:write_string/1,2`: the string between `quote`s, escaped.
+fn quoted_string(p: &mut Process, t: Term, quote: char, max: i64) -> BifResult {
     let mut s = String::new();
-    write::write_string(&mut s, chars.chars(), true);
+    s.push(quote);
+    for c in code_points(t, max)? {
+        write::push_char_escaped(&mut s, c, quote, true);
+    }
+    s.push(quote);
     chars_result(p, &s)
+}
+
+/// `io_lib:write_char/1` (`$a`, `$\n`), and `write_latin1_char/1` (max 255).
+fn write_char(p: &mut Process, t: Term, max: i64) -> BifResult {
+    let n = t.as_small().filter(|c| (0..=max).contains(c)).ok_or_else(function_clause)?;
+    let Some(c) = char::from_u32(n as u32) else {
+        // Not a character (a surrogate), as OTP: the code after the `$`.
+        return Ok(p.heap.list(&[Term::small('$' as i64), Term::small(n)]));
+    };
+    let mut s = String::from("$");
+    match c {
+        // Only what needs a backslash outside quotes: no quote to escape.
+        '"' | '\'' => s.push(c),
+        _ => write::push_char_escaped(&mut s, c, '"', true),
+    }
+    chars_result(p, &s)
+}
+
+fn unicode_code_point(c: i64) -> bool {
+    (0..0xD800).contains(&c) || (0xE000..=0x10FFFF).contains(&c)
+}
+
+fn latin1_code(c: i64) -> bool {
+    (0..=255).contains(&c)
+}
+
+/// `io_lib:char_list/1` and friends: a (deep, if `deep`) list of codes that
+/// `ok` accepts.
+fn char_list(t: Term, deep: bool, ok: fn(i64) -> bool) -> bool {
+    let mut cur = t;
+    while let Some((h, tl)) = cur.cons_parts() {
+        let fine = match h.as_small() {
+            Some(c) => ok(c),
+            None => deep && h.is_list() && char_list(h, true, ok),
+        };
+        if !fine {
+            return false;
+        }
+        cur = tl;
+    }
+    cur.is_nil()
+}
+
+/// `io_lib:indentation(Chars, Column)`: the column after printing Chars
+/// (a deep list) from Column: a newline goes back to 0, a tab to the next
+/// multiple of 8.
+fn io_lib_indentation(_p: &mut Process, a: &[Term]) -> BifResult {
+    fn walk(t: Term, mut col: i64) -> Option<i64> {
+        let mut cur = t;
+        while let Some((h, tl)) = cur.cons_parts() {
+            col = match h.as_small() {
+                Some(10) => 0,
+                Some(9) => (col + 8) / 8 * 8,
+                Some(_) => col + 1,
+                None => walk(h, col)?,
+            };
+            cur = tl;
+        }
+        cur.is_nil().then_some(col)
+    }
+    let col = a[1].as_small().ok_or_else(function_clause)?;
+    walk(a[0], col).map(Term::small).ok_or_else(function_clause)
 }
 
 /// Walk a proper list of integers, each accepted by `ok`.
