@@ -352,9 +352,9 @@ pub const BIFS: &[BifDef] = &[
         p.end_slice();
         Ok(Term::TRUE)
     }),
-    bif("erlang", "phash2", 1, |_, a| Ok(Term::small((hash_term(a[0]) % (1 << 27)) as i64))),
+    bif("erlang", "phash2", 1, |_, a| Ok(Term::small((super::phash::make_hash2(a[0]) & ((1 << 27) - 1)) as i64))),
     bif("erlang", "phash2", 2, |_, a| match a[1].as_small() {
-        Some(n) if n > 0 => Ok(Term::small((hash_term(a[0]) % n as u64) as i64)),
+        Some(n) if (1..=1 << 32).contains(&n) => Ok(Term::small((super::phash::make_hash2(a[0]) as i64) % n)),
         _ => Err(Exc::badarg()),
     }),
     super::BifDef {
@@ -596,44 +596,6 @@ fn module_info(p: &mut Process, m: Term, what: Option<Term>) -> BifResult {
         Some(Some(atom::MD5)) => Ok(p.heap.binary(&inst.vsn.to_be_bytes())),
         _ => Err(Exc::badarg()),
     }
-}
-
-/// A stable hash of a term's value (for phash2-like uses; not OTP's value).
-pub fn hash_term(t: Term) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    // Pre-order walk with an explicit stack (long lists and deeply nested
-    // tuples must not recurse).
-    let mut stack = vec![t];
-    while let Some(t) = stack.pop() {
-        let h = &mut h;
-        match t.kind() {
-            Kind::Tuple => {
-                6u8.hash(h);
-                stack.extend(t.tuple_unchecked().iter().rev().copied());
-            }
-            Kind::Cons => {
-                9u8.hash(h);
-                let n = stack.len();
-                stack.extend(t.iter_list());
-                stack[n..].reverse();
-            }
-            Kind::Binary => t.binary_bytes().unwrap().hash(h),
-            Kind::Float => t.as_float().unwrap().to_bits().hash(h),
-            Kind::BigInt => t.to_bigint().unwrap().hash(h),
-            Kind::Map => {
-                let n = stack.len();
-                for (k, v) in t.map_entries().unwrap() {
-                    stack.push(k);
-                    stack.push(v);
-                }
-                stack[n..].reverse();
-            }
-            Kind::Atom => t.atom_name().unwrap().hash(h),
-            _ => t.raw().hash(h),
-        }
-    }
-    h.finish()
 }
 
 /// The error report printed when a process other than main dies of an

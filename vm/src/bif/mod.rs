@@ -22,6 +22,7 @@ pub mod lists;
 pub mod maps;
 pub mod math;
 pub mod otp;
+pub mod phash;
 pub mod procs;
 pub mod unicode;
 
