@@ -145,13 +145,27 @@ pub fn setup_call(p: &mut Process, entry: *const Op, args: &[Term]) {
 }
 
 /// Run `p` for up to `budget` reductions with the scheduler's registers.
-pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
-    assert!(x.len() >= MAX_X, "the unchecked register accesses rely on it");
+///
+/// The hot state lives in locals the compiler can keep in registers: `ip`,
+/// the x registers' base `x`, the frame pointer `fp` (one past the top of
+/// the stack, so y slot `i` is `fp[-1-i]`) and the reduction count. `fp`
+/// is refreshed (`sync_fp!`) after anything out of line that may move or
+/// resize the stack; `p.stack`'s length is kept exact at every op boundary,
+/// so everything outside this loop sees a consistent stack.
+///
+/// The rare ops (maps, binaries, receive, exceptions, funs) run out of line
+/// in `rare`, which keeps this function small enough for its hot values to
+/// stay in registers.
+pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
+    assert!(xs.len() >= MAX_X, "the unchecked register accesses rely on it");
     let n = p.saved_x.len();
-    x[..n].copy_from_slice(&p.saved_x);
+    xs[..n].copy_from_slice(&p.saved_x);
     p.saved_x.clear();
+    // From here on the registers are reached through `x` only.
+    let x: *mut Term = xs.as_mut_ptr();
     let mut ip: *const Op = p.ip;
     let mut reds = budget;
+    let mut fp: *mut Term = frame_end(p);
     // Reductions charged by BIFs are taken off both `reds` and `budget`:
     // they bring the yield closer and are already in `p.reductions`. Taken
     // only where a BIF may have run (after `Op::Bif` and at the safe point
@@ -167,15 +181,119 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
         }};
     }
 
-    macro_rules! g {
-        ($s:expr) => {
-            get(x, &p.stack, $s)
+    // Register access without bounds checks (see the comment above `xr`).
+    macro_rules! xs {
+        () => {
+            // SAFETY: `x` is the base of `xs` (MAX_X registers or more),
+            // which nothing else reaches while `run` runs.
+            unsafe { std::slice::from_raw_parts_mut(x, MAX_X) }
         };
+    }
+    macro_rules! xr {
+        ($r:expr) => {{
+            let r = $r as usize;
+            debug_assert!(r < MAX_X);
+            // SAFETY: r < MAX_X (loader check), x has MAX_X registers.
+            unsafe { *x.add(r) }
+        }};
+    }
+    macro_rules! xw {
+        ($r:expr, $v:expr) => {{
+            let (r, v) = ($r as usize, $v);
+            debug_assert!(r < MAX_X);
+            // SAFETY: as for xr.
+            unsafe { *x.add(r) = v }
+        }};
+    }
+    macro_rules! yr {
+        ($y:expr) => {{
+            let y = $y as usize;
+            debug_assert!(y < p.stack.len() && fp == frame_end(p));
+            // SAFETY: y is inside the current frame, on top of the stack
+            // (verifier), and fp is one past the top.
+            unsafe { *fp.sub(1 + y) }
+        }};
+    }
+    macro_rules! yw {
+        ($y:expr, $v:expr) => {{
+            let (y, v) = ($y as usize, $v);
+            debug_assert!(y < p.stack.len() && fp == frame_end(p));
+            // SAFETY: as for yr.
+            unsafe { *fp.sub(1 + y) = v }
+        }};
+    }
+    macro_rules! g {
+        ($s:expr) => {{
+            let s: Src = $s;
+            match s.0 & 0xFF {
+                SP_XREG => xr!(s.index()),
+                SP_YREG => yr!(s.index()),
+                _ => Term::from_raw(s.0),
+            }
+        }};
     }
     macro_rules! s {
         ($d:expr, $v:expr) => {{
             let v = $v;
-            put(x, &mut p.stack, $d, v)
+            match $d {
+                Dst::X(r) => xw!(r, v),
+                Dst::Y(r) => yw!(r, v),
+            }
+        }};
+    }
+    macro_rules! sync_fp {
+        () => {
+            fp = frame_end(p)
+        };
+    }
+    // Push a continuation pointer. No capacity check: every frame was
+    // allocated with room for one more word above it (`allocate`), and a
+    // body call, the only kind that pushes here, needs a frame (verifier).
+    macro_rules! push_cp {
+        ($cp:expr) => {{
+            let cp = Term::cp($cp as *const u8);
+            debug_assert!(p.stack.len() < p.stack.capacity() && fp == frame_end(p));
+            let l = p.stack.len();
+            // SAFETY: l < capacity (see above): the slot at fp is allocated;
+            // it is written before set_len makes it visible.
+            unsafe {
+                fp.write(cp);
+                fp = fp.add(1);
+                p.stack.set_len(l + 1);
+            }
+        }};
+    }
+    // Pop the continuation pointer on top of the stack.
+    macro_rules! pop_cp {
+        () => {{
+            let l = p.stack.len();
+            debug_assert!(l > 0 && fp == frame_end(p));
+            // SAFETY: the verifier guarantees no frame is left at a return,
+            // so the top of the stack is the CP our caller pushed (the
+            // bottom one is EXIT_OP's, pushed by `setup_call`).
+            let t = unsafe {
+                fp = fp.sub(1);
+                p.stack.set_len(l - 1);
+                *fp
+            };
+            match t.as_cp() {
+                Some(cp) => cp as *const Op,
+                None => no_cp(),
+            }
+        }};
+    }
+    // Pop a frame of `n` y slots.
+    macro_rules! drop_frame {
+        ($n:expr) => {{
+            let n = $n as usize;
+            let l = p.stack.len();
+            debug_assert!(l > n && fp == frame_end(p));
+            // SAFETY: the verifier guarantees this frame of n slots is on
+            // top (above the CP); Terms need no drop.
+            unsafe {
+                p.stack.set_len(l - n);
+                fp = fp.sub(n);
+            }
         }};
     }
     macro_rules! next {
@@ -186,16 +304,42 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
             continue;
         }};
     }
+    // Skip the op absorbed by a fused op (`loader::fuse`).
+    macro_rules! next2 {
+        () => {{
+            // SAFETY: the fused op's second half follows it, and the op
+            // after that exists (verified).
+            ip = unsafe { ip.add(2) };
+            continue;
+        }};
+    }
     macro_rules! jump {
         ($l:expr) => {{
             ip = $l.0;
             continue;
         }};
     }
+    // Raise at `ip`: continue in the nearest catch, or end the process.
+    macro_rules! raise {
+        ($r:expr) => {{
+            let (exc, extra): Raise = $r;
+            match unwind(p, xs!(), ip, exc, extra) {
+                Ok(h) => {
+                    ip = h;
+                    sync_fp!();
+                    continue;
+                }
+                Err(o) => {
+                    p.reductions += (budget - reds).max(0) as u64;
+                    return o;
+                }
+            }
+        }};
+    }
     macro_rules! fail_or {
-        ($fail:expr, $exc:expr) => {{
+        ($fail:expr, $r:expr) => {{
             if $fail.is_null() {
-                break ($exc, None);
+                raise!($r)
             } else {
                 jump!($fail)
             }
@@ -206,17 +350,13 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
         ($live:expr) => {{
             reds -= 1;
             if p.heap.wants_gc() {
-                gc::collect(p, x, $live as usize, 0);
+                gc::collect(p, xs!(), $live as usize, 0);
             }
             if reds <= 0 {
-                p.reductions += (budget - reds) as u64;
-                p.saved_x.extend_from_slice(&x[..$live as usize]);
-                p.ip = ip;
-                return Outcome::Yield;
+                return yield_slice(p, xs!(), $live as usize, ip, budget - reds);
             }
         }};
     }
-
     // A safe point after a remote call, a fun call or an apply: the live
     // registers are not the call's arity but the arguments of the function
     // reached (a fun's free variables ride in x registers after its
@@ -229,936 +369,1005 @@ pub fn run(p: &mut Process, x: &mut [Term], budget: i64) -> Outcome {
             if reds <= 0 || p.heap.wants_gc() {
                 let live = live_after_call(p, ip);
                 if p.heap.wants_gc() {
-                    gc::collect(p, x, live, 0);
+                    gc::collect(p, xs!(), live, 0);
                 }
                 if reds <= 0 {
-                    p.reductions += (budget - reds) as u64;
-                    p.saved_x.extend_from_slice(&x[..live]);
-                    p.ip = ip;
-                    return Outcome::Yield;
+                    return yield_slice(p, xs!(), live, ip, budget - reds);
                 }
             }
         }};
     }
+    macro_rules! test_heap {
+        ($words:expr, $live:expr) => {{
+            let w = $words as usize;
+            if p.heap.free_words() < w || p.heap.wants_gc() {
+                gc::collect(p, xs!(), $live as usize, w);
+            }
+        }};
+    }
+    // No collection here: nothing allocates between the call that reached
+    // this function (a safe point) and its `Allocate`, and the next safe
+    // point comes soon enough for what the ops before it allocated.
+    macro_rules! allocate {
+        ($stack:expr) => {{
+            fp = allocate(p, $stack as usize);
+        }};
+    }
+    macro_rules! put_tuple {
+        ($elements:expr) => {{
+            let elements: &[Src] = $elements;
+            let n = elements.len();
+            let ptr = p.heap.alloc(1 + n);
+            for (i, el) in elements.iter().enumerate() {
+                let v = g!(*el);
+                // SAFETY: ptr has 1 + n words.
+                unsafe { *ptr.add(1 + i) = v.raw() };
+            }
+            // SAFETY: as above; every word is written before the next
+            // safe point.
+            unsafe { *ptr = header(KIND_TUPLE, n) };
+            Term::from_boxed_ptr(ptr)
+        }};
+    }
+    macro_rules! arith_error {
+        ($e:expr, $va:expr, $vb:expr, $name:expr) => {{
+            let args = p.heap.list(&[$va, $vb]);
+            ($e, Some(Extra { module: atom::ERLANG, function: atom::intern($name), args, error_info: true }))
+        }};
+    }
 
     loop {
-        let (exc, extra): Raise = loop {
-            // SAFETY: ip always points at an op of a loaded instance (never
-            // freed) or at EXIT_OP: it is set only from verified labels,
-            // continuation pointers we pushed, or export targets.
-            let op = unsafe { &*ip };
-            match op {
-                Op::Move { src, dst } => {
-                    s!(*dst, g!(*src));
+        // SAFETY: ip always points at an op of a loaded instance (never
+        // freed) or at EXIT_OP: it is set only from verified labels,
+        // continuation pointers we pushed, or export targets.
+        let op = unsafe { &*ip };
+        match op {
+            Op::MoveXX { src, dst } => {
+                xw!(*dst, xr!(*src));
+                next!()
+            }
+            Op::MoveXY { src, dst } => {
+                yw!(*dst, xr!(*src));
+                next!()
+            }
+            Op::MoveYX { src, dst } => {
+                xw!(*dst, yr!(*src));
+                next!()
+            }
+            Op::MoveYY { src, dst } => {
+                yw!(*dst, yr!(*src));
+                next!()
+            }
+            Op::MoveCX { src, dst } => {
+                xw!(*dst, *src);
+                next!()
+            }
+            Op::MoveCY { src, dst } => {
+                yw!(*dst, *src);
+                next!()
+            }
+            Op::Move { src, dst } => {
+                s!(*dst, g!(*src));
+                next!()
+            }
+            Op::IsConsX { src, fail } => {
+                if xr!(*src).is_cons() {
                     next!()
                 }
-                Op::MoveXX { src, dst } => {
-                    xw(x, *dst as usize, xr(x, *src as usize));
+                jump!(*fail)
+            }
+            Op::IsNilX { src, fail } => {
+                if xr!(*src).is_nil() {
                     next!()
                 }
-                Op::MoveXY { src, dst } => {
-                    yw(&mut p.stack, *dst as usize, xr(x, *src as usize));
-                    next!()
-                }
-                Op::MoveYX { src, dst } => {
-                    xw(x, *dst as usize, yr(&p.stack, *src as usize));
-                    next!()
-                }
-                Op::MoveYY { src, dst } => {
-                    let v = yr(&p.stack, *src as usize);
-                    yw(&mut p.stack, *dst as usize, v);
-                    next!()
-                }
-                Op::MoveCX { src, dst } => {
-                    xw(x, *dst as usize, *src);
-                    next!()
-                }
-                Op::MoveCY { src, dst } => {
-                    yw(&mut p.stack, *dst as usize, *src);
-                    next!()
-                }
-                Op::IsConsX { src, fail } => {
-                    if xr(x, *src as usize).is_cons() {
-                        next!()
-                    }
-                    jump!(*fail)
-                }
-                Op::IsNilX { src, fail } => {
-                    if xr(x, *src as usize).is_nil() {
-                        next!()
-                    }
-                    jump!(*fail)
-                }
-                Op::IsConsGetListX { src, fail, head, tail } => {
-                    let l = xr(x, *src as usize);
-                    if l.is_cons() {
-                        let (h, t) = l.cons_unchecked();
-                        s!(*head, h);
-                        s!(*tail, t);
-                        // SAFETY: the fused GetListX follows (loader::fuse),
-                        // and the op after it exists (verified).
-                        ip = unsafe { ip.add(2) };
-                        continue;
-                    }
-                    jump!(*fail)
-                }
-                Op::TestHeapPutList { words, live, head, tail, dst } => {
-                    if p.heap.free_words() < *words as usize || p.heap.wants_gc() {
-                        gc::collect(p, x, *live as usize, *words as usize);
-                    }
-                    let (h, t) = (g!(*head), g!(*tail));
-                    let c = p.heap.cons(h, t);
-                    s!(*dst, c);
-                    // SAFETY: as for IsConsGetListX (the PutList is skipped).
-                    ip = unsafe { ip.add(2) };
-                    continue;
-                }
-                Op::TestHeapPutTuple { words, live, elements, dst } => {
-                    if p.heap.free_words() < *words as usize || p.heap.wants_gc() {
-                        gc::collect(p, x, *live as usize, *words as usize);
-                    }
-                    let t = put_tuple(p, x, elements);
-                    s!(*dst, t);
-                    // SAFETY: as for IsConsGetListX (the PutTuple is skipped).
-                    ip = unsafe { ip.add(2) };
-                    continue;
-                }
-                Op::SelectValImm { src, fail, table } => {
-                    let v = g!(*src);
-                    let mut to = *fail;
-                    for (k, l) in table.iter() {
-                        if *k == v {
-                            to = *l;
-                            break;
-                        }
-                    }
-                    jump!(to)
-                }
-                Op::GetListX { src, head, tail } => {
-                    let (h, t) = xr(x, *src as usize).cons_unchecked();
+                jump!(*fail)
+            }
+            Op::IsConsGetListX { src, fail, head, tail } => {
+                let l = xr!(*src);
+                if l.is_cons() {
+                    let (h, t) = l.cons_unchecked();
                     s!(*head, h);
                     s!(*tail, t);
+                    next2!()
+                }
+                jump!(*fail)
+            }
+            Op::TestHeapPutList { words, live, head, tail, dst } => {
+                test_heap!(*words, *live);
+                let (h, t) = (g!(*head), g!(*tail));
+                let c = p.heap.cons(h, t);
+                s!(*dst, c);
+                next2!()
+            }
+            Op::TestHeapPutTuple { words, live, elements, dst } => {
+                test_heap!(*words, *live);
+                let t = put_tuple!(elements);
+                s!(*dst, t);
+                next2!()
+            }
+            Op::SelectValImm { src, fail, table } => {
+                let v = g!(*src);
+                let mut to = *fail;
+                for (k, l) in table.iter() {
+                    if *k == v {
+                        to = *l;
+                        break;
+                    }
+                }
+                jump!(to)
+            }
+            Op::GetListX { src, head, tail } => {
+                let (h, t) = xr!(*src).cons_unchecked();
+                s!(*head, h);
+                s!(*tail, t);
+                next!()
+            }
+            Op::IsEqImmX { src, imm, fail } => {
+                if xr!(*src) == *imm {
                     next!()
                 }
-                Op::IsEqImmX { src, imm, fail } => {
-                    if xr(x, *src as usize) == *imm {
+                jump!(*fail)
+            }
+            Op::IsNeImmX { src, imm, fail } => {
+                if xr!(*src) != *imm {
+                    next!()
+                }
+                jump!(*fail)
+            }
+            Op::TestArityX { src, arity, fail } => {
+                let t = xr!(*src);
+                if t.is_tuple() && t.tuple_unchecked().len() as u32 == *arity {
+                    next!()
+                }
+                jump!(*fail)
+            }
+            Op::GetTupleElementX { src, index, dst } => {
+                let e = xr!(*src).tuple_unchecked()[*index as usize];
+                s!(*dst, e);
+                next!()
+            }
+            Op::AddImmXX { a, dst, imm, fail, swapped } => {
+                let va = xr!(*a);
+                if va.is_small() {
+                    // Both are 60-bit, so the sum cannot overflow an i64.
+                    let r = va.small_value() + *imm;
+                    if Term::int_fits(r) {
+                        xw!(*dst, Term::small(r));
                         next!()
                     }
-                    jump!(*fail)
                 }
-                Op::IsNeImmX { src, imm, fail } => {
-                    if xr(x, *src as usize) != *imm {
+                match arith_slow(p, va, *imm, *swapped, true) {
+                    Ok(v) => {
+                        xw!(*dst, v);
                         next!()
                     }
-                    jump!(*fail)
+                    Err(r) => fail_or!(*fail, r),
                 }
-                Op::TestArityX { src, arity, fail } => {
-                    let t = xr(x, *src as usize);
-                    if t.is_tuple() && t.tuple_unchecked().len() as u32 == *arity {
+            }
+            Op::SubImmXX { a, dst, imm, fail } => {
+                let va = xr!(*a);
+                if va.is_small() {
+                    let r = va.small_value() - *imm;
+                    if Term::int_fits(r) {
+                        xw!(*dst, Term::small(r));
                         next!()
                     }
-                    jump!(*fail)
                 }
-                Op::GetTupleElementX { src, index, dst } => {
-                    let e = xr(x, *src as usize).tuple_unchecked()[*index as usize];
-                    s!(*dst, e);
-                    next!()
-                }
-                Op::AddImmXX { a, dst, imm, fail, swapped } => {
-                    let va = xr(x, *a as usize);
-                    if va.is_small() {
-                        // Both are 60-bit, so the sum cannot overflow an i64.
-                        let r = va.small_value() + *imm;
-                        if Term::int_fits(r) {
-                            xw(x, *dst as usize, Term::small(r));
-                            next!()
-                        }
-                    }
-                    match arith_slow(p, va, *imm, *swapped, true) {
-                        Ok(v) => {
-                            xw(x, *dst as usize, v);
-                            next!()
-                        }
-                        Err(r) => {
-                            if fail.is_null() {
-                                break r;
-                            }
-                            jump!(*fail)
-                        }
-                    }
-                }
-                Op::SubImmXX { a, dst, imm, fail } => {
-                    let va = xr(x, *a as usize);
-                    if va.is_small() {
-                        let r = va.small_value() - *imm;
-                        if Term::int_fits(r) {
-                            xw(x, *dst as usize, Term::small(r));
-                            next!()
-                        }
-                    }
-                    match arith_slow(p, va, *imm, false, false) {
-                        Ok(v) => {
-                            xw(x, *dst as usize, v);
-                            next!()
-                        }
-                        Err(r) => {
-                            if fail.is_null() {
-                                break r;
-                            }
-                            jump!(*fail)
-                        }
-                    }
-                }
-                Op::IsEqImm { src, imm, fail } => {
-                    if g!(*src) == *imm {
+                match arith_slow(p, va, *imm, false, false) {
+                    Ok(v) => {
+                        xw!(*dst, v);
                         next!()
                     }
-                    jump!(*fail)
+                    Err(r) => fail_or!(*fail, r),
                 }
-                Op::IsNeImm { src, imm, fail } => {
-                    if g!(*src) != *imm {
+            }
+            Op::IsEqImm { src, imm, fail } => {
+                if g!(*src) == *imm {
+                    next!()
+                }
+                jump!(*fail)
+            }
+            Op::IsNeImm { src, imm, fail } => {
+                if g!(*src) != *imm {
+                    next!()
+                }
+                jump!(*fail)
+            }
+            Op::AddImm { a, imm, dst, fail, swapped } => {
+                let va = g!(*a);
+                if va.is_small() {
+                    // Both are 60-bit, so the sum cannot overflow an i64.
+                    let r = va.small_value() + *imm;
+                    if Term::int_fits(r) {
+                        s!(*dst, Term::small(r));
                         next!()
                     }
-                    jump!(*fail)
                 }
-                Op::AddImm { a, imm, dst, fail, swapped } => {
-                    let va = g!(*a);
-                    if va.is_small() {
-                        // Both are 60-bit, so the sum cannot overflow an i64.
-                        let r = va.small_value() + *imm;
-                        if Term::int_fits(r) {
-                            s!(*dst, Term::small(r));
-                            next!()
-                        }
-                    }
-                    let vb = Term::small(*imm);
-                    let (va, vb) = if *swapped { (vb, va) } else { (va, vb) };
-                    match crate::bif::arith::add(p, va, vb) {
-                        Ok(v) => {
-                            s!(*dst, v);
-                            next!()
-                        }
-                        Err(e) => {
-                            if fail.is_null() {
-                                let args = p.heap.list(&[va, vb]);
-                                break (
-                                    e,
-                                    Some(Extra {
-                                        module: atom::ERLANG,
-                                        function: atom::intern("+"),
-                                        args,
-                                        error_info: true,
-                                    }),
-                                );
-                            }
-                            jump!(*fail)
-                        }
-                    }
-                }
-                Op::SubImm { a, imm, dst, fail } => {
-                    let va = g!(*a);
-                    if va.is_small() {
-                        let r = va.small_value() - *imm;
-                        if Term::int_fits(r) {
-                            s!(*dst, Term::small(r));
-                            next!()
-                        }
-                    }
-                    let vb = Term::small(*imm);
-                    match crate::bif::arith::sub(p, va, vb) {
-                        Ok(v) => {
-                            s!(*dst, v);
-                            next!()
-                        }
-                        Err(e) => {
-                            if fail.is_null() {
-                                let args = p.heap.list(&[va, vb]);
-                                break (
-                                    e,
-                                    Some(Extra {
-                                        module: atom::ERLANG,
-                                        function: atom::intern("-"),
-                                        args,
-                                        error_info: true,
-                                    }),
-                                );
-                            }
-                            jump!(*fail)
-                        }
-                    }
-                }
-                Op::Cmp { op, a, b, fail } => {
-                    let (a, b) = (g!(*a), g!(*b));
-                    let ok = if a.is_small() && b.is_small() {
-                        let (a, b) = (a.small_value(), b.small_value());
-                        match op {
-                            Cmp::Lt => a < b,
-                            Cmp::Ge => a >= b,
-                            Cmp::Eq | Cmp::EqExact => a == b,
-                            Cmp::Ne | Cmp::NeExact => a != b,
-                        }
-                    } else {
-                        compare(*op, a, b)
-                    };
-                    if ok {
-                        next!()
-                    } else {
-                        jump!(*fail)
-                    }
-                }
-                Op::Add { a, b, dst, fail, .. } => {
-                    let (va, vb) = (g!(*a), g!(*b));
-                    if va.is_small() && vb.is_small() {
-                        let r = va.small_value() + vb.small_value();
-                        if Term::int_fits(r) {
-                            s!(*dst, Term::small(r));
-                            next!()
-                        }
-                    }
-                    match crate::bif::arith::add(p, va, vb) {
-                        Ok(v) => {
-                            s!(*dst, v);
-                            next!()
-                        }
-                        Err(e) => {
-                            if fail.is_null() {
-                                let args = p.heap.list(&[va, vb]);
-                                break (
-                                    e,
-                                    Some(Extra {
-                                        module: atom::ERLANG,
-                                        function: atom::intern("+"),
-                                        args,
-                                        error_info: true,
-                                    }),
-                                );
-                            }
-                            jump!(*fail)
-                        }
-                    }
-                }
-                Op::Sub { a, b, dst, fail, .. } => {
-                    let (va, vb) = (g!(*a), g!(*b));
-                    if va.is_small() && vb.is_small() {
-                        let r = va.small_value() - vb.small_value();
-                        if Term::int_fits(r) {
-                            s!(*dst, Term::small(r));
-                            next!()
-                        }
-                    }
-                    match crate::bif::arith::sub(p, va, vb) {
-                        Ok(v) => {
-                            s!(*dst, v);
-                            next!()
-                        }
-                        Err(e) => {
-                            if fail.is_null() {
-                                let args = p.heap.list(&[va, vb]);
-                                break (
-                                    e,
-                                    Some(Extra {
-                                        module: atom::ERLANG,
-                                        function: atom::intern("-"),
-                                        args,
-                                        error_info: true,
-                                    }),
-                                );
-                            }
-                            jump!(*fail)
-                        }
-                    }
-                }
-                Op::Call { arity, target } => {
-                    // SAFETY: the op after a call exists (verified).
-                    p.stack.push(Term::cp(unsafe { ip.add(1) } as *const u8));
-                    ip = target.0;
-                    safepoint!(*arity);
-                    continue;
-                }
-                Op::MoveCall { src, dst, arity, target } => {
-                    xw(x, *dst as usize, g!(*src));
-                    // SAFETY: the fused Call follows, and the op after it
-                    // exists (verified); that is the continuation.
-                    p.stack.push(Term::cp(unsafe { ip.add(2) } as *const u8));
-                    ip = target.0;
-                    safepoint!(*arity);
-                    continue;
-                }
-                Op::MoveCallLast { src, dst, arity, dealloc, target } => {
-                    xw(x, *dst as usize, g!(*src));
-                    let l = p.stack.len();
-                    debug_assert!(l > *dealloc as usize);
-                    // SAFETY: as for Deallocate (the y slot was read above).
-                    unsafe { p.stack.set_len(l - *dealloc as usize) };
-                    ip = target.0;
-                    safepoint!(*arity);
-                    continue;
-                }
-                Op::CallOnly { arity, target } => {
-                    ip = target.0;
-                    safepoint!(*arity);
-                    continue;
-                }
-                Op::CallLast { arity, target, dealloc } => {
-                    let l = p.stack.len();
-                    debug_assert!(l > *dealloc as usize);
-                    // SAFETY: as for Deallocate.
-                    unsafe { p.stack.set_len(l - *dealloc as usize) };
-                    ip = target.0;
-                    safepoint!(*arity);
-                    continue;
-                }
-                Op::Return => {
-                    // The verifier guarantees no frame is left, so the top
-                    // of the stack is the CP our caller pushed.
-                    let cp = match p.stack.pop().and_then(|t| t.as_cp()) {
-                        Some(cp) => cp,
-                        None => no_cp(),
-                    };
-                    ip = cp as *const Op;
-                    safepoint!(1);
-                    continue;
-                }
-                Op::DeallocReturn { stack } => {
-                    let l = p.stack.len();
-                    debug_assert!(l > *stack as usize);
-                    // SAFETY: as for Deallocate.
-                    unsafe { p.stack.set_len(l - *stack as usize) };
-                    let cp = match p.stack.pop().and_then(|t| t.as_cp()) {
-                        Some(cp) => cp,
-                        None => no_cp(),
-                    };
-                    ip = cp as *const Op;
-                    safepoint!(1);
-                    continue;
-                }
-                Op::ReturnConst { src } => {
-                    xw(x, 0, *src);
-                    let cp = match p.stack.pop().and_then(|t| t.as_cp()) {
-                        Some(cp) => cp,
-                        None => no_cp(),
-                    };
-                    ip = cp as *const Op;
-                    safepoint!(1);
-                    continue;
-                }
-                Op::ReturnX { src } => {
-                    xw(x, 0, xr(x, *src as usize));
-                    let cp = match p.stack.pop().and_then(|t| t.as_cp()) {
-                        Some(cp) => cp,
-                        None => no_cp(),
-                    };
-                    ip = cp as *const Op;
-                    safepoint!(1);
-                    continue;
-                }
-                Op::AllocateMoveXY { stack, live, src, dst } => {
-                    allocate(p, x, *stack as usize, *live as usize);
-                    yw(&mut p.stack, *dst as usize, xr(x, *src as usize));
-                    // SAFETY: as for IsConsGetListX (the MoveXY is skipped).
-                    ip = unsafe { ip.add(2) };
-                    continue;
-                }
-                Op::GetTupleElements2X { src, i1, d1, i2, d2 } => {
-                    let t = xr(x, *src as usize).tuple_unchecked();
-                    let (e1, e2) = (t[*i1 as usize], t[*i2 as usize]);
-                    s!(*d1, e1);
-                    s!(*d2, e2);
-                    // SAFETY: as for IsConsGetListX (the second is skipped).
-                    ip = unsafe { ip.add(2) };
-                    continue;
-                }
-                Op::Allocate { stack, live } => {
-                    allocate(p, x, *stack as usize, *live as usize);
-                    next!()
-                }
-                Op::Deallocate { stack } => {
-                    let l = p.stack.len();
-                    debug_assert!(l > *stack as usize);
-                    // SAFETY: the verifier guarantees this frame of `stack`
-                    // slots is on top (above the CP); Terms need no drop.
-                    unsafe { p.stack.set_len(l - *stack as usize) };
-                    next!()
-                }
-                Op::TestHeap { words, live } => {
-                    if p.heap.free_words() < *words as usize || p.heap.wants_gc() {
-                        gc::collect(p, x, *live as usize, *words as usize);
-                    }
-                    next!()
-                }
-                Op::GetList { src, head, tail } => {
-                    let (h, t) = g!(*src).cons_unchecked();
-                    s!(*head, h);
-                    s!(*tail, t);
-                    next!()
-                }
-                Op::GetHd { src, dst } => {
-                    let (h, _) = g!(*src).cons_unchecked();
-                    s!(*dst, h);
-                    next!()
-                }
-                Op::GetTl { src, dst } => {
-                    let (_, t) = g!(*src).cons_unchecked();
-                    s!(*dst, t);
-                    next!()
-                }
-                Op::PutList { head, tail, dst } => {
-                    let (h, t) = (g!(*head), g!(*tail));
-                    let c = p.heap.cons(h, t);
-                    s!(*dst, c);
-                    next!()
-                }
-                Op::GetTupleElement { src, index, dst } => {
-                    let t = g!(*src);
-                    let e = t.tuple_unchecked()[*index as usize];
-                    s!(*dst, e);
-                    next!()
-                }
-                Op::PutTuple { elements, dst } => {
-                    let t = put_tuple(p, x, elements);
-                    s!(*dst, t);
-                    next!()
-                }
-                Op::Test { test, src, fail } => {
-                    if type_test(*test, g!(*src)) {
-                        next!()
-                    } else {
-                        jump!(*fail)
-                    }
-                }
-                Op::TestArity { src, arity, fail } => {
-                    let t = g!(*src);
-                    if t.tuple_elements().map(|e| e.len() as u32) == Some(*arity) {
-                        next!()
-                    } else {
-                        jump!(*fail)
-                    }
-                }
-                Op::IsTaggedTuple { src, arity, tag, fail } => {
-                    let t = g!(*src);
-                    match t.tuple_elements() {
-                        Some(e) if e.len() as u32 == *arity && e.first() == Some(tag) => next!(),
-                        _ => jump!(*fail),
-                    }
-                }
-                Op::SelectVal { src, fail, table, linear } => {
-                    let v = g!(*src);
-                    let hit = if *linear {
-                        // Immediate keys match only the same word, so try
-                        // that first: most short tables are all immediates.
-                        table.iter().find(|(k, _)| *k == v || eq_exact(*k, v)).map(|e| e.1)
-                    } else if v.is_immediate() {
-                        table.binary_search_by_key(&v.raw(), |(k, _)| k.raw()).ok().map(|i| table[i].1)
-                    } else {
-                        None
-                    };
-                    jump!(hit.unwrap_or(*fail))
-                }
-                Op::SelectTupleArity { src, fail, table } => {
-                    let n = g!(*src).tuple_elements().map(|e| e.len() as u32);
-                    let hit = n.and_then(|n| table.iter().find(|(a, _)| *a == n)).map(|e| e.1);
-                    jump!(hit.unwrap_or(*fail))
-                }
-                Op::Jump { target } => jump!(*target),
-                Op::Swap { a, b } => {
-                    let (va, vb) = (g!(Src::from(*a)), g!(Src::from(*b)));
-                    s!(*a, vb);
-                    s!(*b, va);
-                    next!()
-                }
-                Op::Bif { f, args, dst, fail, export, .. } => {
-                    let mut argv = [Term::NIL; 8];
-                    let n = args.len().min(8);
-                    for (i, a) in args.iter().take(8).enumerate() {
-                        argv[i] = g!(*a);
-                    }
-                    let r = f(p, &argv[..n]);
-                    take_bif_charge!();
-                    match r {
-                        Ok(v) => {
-                            s!(*dst, v);
-                            next!()
-                        }
-                        Err(e) => {
-                            if fail.is_null() || matches!(e, Exc::Halt(_) | Exc::Kill(_)) {
-                                let a = p.heap.list(&argv[..n]);
-                                let extra = bif_extra(export, a, &e);
-                                break (e, extra);
-                            }
-                            jump!(*fail)
-                        }
-                    }
-                }
-                Op::CallExt { arity, export } => {
-                    // SAFETY: the op after a call exists (verified).
-                    let cp = unsafe { ip.add(1) };
-                    // Where a BIF finds its caller (`process_info(self(),
-                    // current_function)`); a slice end overwrites it.
-                    p.ip = ip;
-                    match call_export(p, x, export, *arity, Some(cp)) {
-                        Ok(t) => ip = t,
-                        Err(r) => break r,
-                    }
-                    safepoint_call!();
-                    continue;
-                }
-                Op::CallExtOnly { arity, export } => {
-                    match call_export(p, x, export, *arity, None) {
-                        Ok(t) => ip = t,
-                        Err(r) => break r,
-                    }
-                    safepoint_call!();
-                    continue;
-                }
-                Op::CallExtLast { arity, export, dealloc } => {
-                    let l = p.stack.len();
-                    p.stack.truncate(l - *dealloc as usize);
-                    match call_export(p, x, export, *arity, None) {
-                        Ok(t) => ip = t,
-                        Err(r) => break r,
-                    }
-                    safepoint_call!();
-                    continue;
-                }
-                Op::CallFun { arity } | Op::CallFunOnly { arity } | Op::CallFunLast { arity, .. } => {
-                    let cp = match op {
-                        // SAFETY: the op after a call exists (verified).
-                        Op::CallFun { .. } => Some(unsafe { ip.add(1) }),
-                        Op::CallFunLast { dealloc, .. } => {
-                            let l = p.stack.len();
-                            p.stack.truncate(l - *dealloc as usize);
-                            None
-                        }
-                        _ => None,
-                    };
-                    let f = x[*arity as usize];
-                    match call_fun(p, x, f, *arity, cp) {
-                        Ok(t) => ip = t,
-                        Err(r) => break r,
-                    }
-                    safepoint_call!();
-                    continue;
-                }
-                Op::Apply { arity } | Op::ApplyOnly { arity } | Op::ApplyLast { arity, .. } => {
-                    let cp = match op {
-                        // SAFETY: the op after a call exists (verified).
-                        Op::Apply { .. } => Some(unsafe { ip.add(1) }),
-                        Op::ApplyLast { dealloc, .. } => {
-                            let l = p.stack.len();
-                            p.stack.truncate(l - *dealloc as usize);
-                            None
-                        }
-                        _ => None,
-                    };
-                    let (m, f) = (x[*arity as usize], x[*arity as usize + 1]);
-                    let r = match (m.as_atom(), f.as_atom()) {
-                        (Some(m), Some(f)) => {
-                            let e = p.vm.code.export(Mfa(m, f, *arity));
-                            call_export(p, x, e, *arity, cp)
-                        }
-                        _ => Err((Exc::badarg(), None)),
-                    };
-                    match r {
-                        Ok(t) => ip = t,
-                        Err(r) => break r,
-                    }
-                    safepoint_call!();
-                    continue;
-                }
-                Op::MakeFun { entry, free, dst } => {
-                    let mut fv: smallvec::SmallVec<[Term; 8]> = smallvec::SmallVec::new();
-                    for s in free.iter() {
-                        fv.push(g!(*s));
-                    }
-                    let t = p.heap.fun(entry, &fv);
-                    s!(*dst, t);
-                    next!()
-                }
-                Op::FuncInfo { .. } => {
-                    let Op::FuncInfo { arity, .. } = op else { unreachable!() };
-                    let args = p.heap.list(&x[..*arity as usize]);
-                    break (
-                        Exc::Raise {
-                            class: Class::Error,
-                            reason: Term::atom(atom::FUNCTION_CLAUSE),
-                            args: Some(args),
-                            trace: None,
-                        },
-                        None,
-                    );
-                }
-                Op::Error { kind, src } => {
-                    let v = g!(*src);
-                    let reason = match kind {
-                        ErrorKind::IfClause => Term::atom(atom::IF_CLAUSE),
-                        ErrorKind::Badarg => Term::atom(atom::BADARG),
-                        ErrorKind::Badmatch => p.heap.tuple(&[Term::atom(atom::BADMATCH), v]),
-                        ErrorKind::CaseClause => p.heap.tuple(&[Term::atom(atom::CASE_CLAUSE), v]),
-                        ErrorKind::TryClause => p.heap.tuple(&[Term::atom(atom::TRY_CLAUSE), v]),
-                        ErrorKind::Badrecord => p.heap.tuple(&[Term::atom(atom::BADRECORD), v]),
-                        ErrorKind::Badfun => p.heap.tuple(&[Term::atom(atom::BADFUN), v]),
-                    };
-                    break (Exc::error(reason), None);
-                }
-                Op::Raise => {
-                    let (c, r, t) = (x[0], x[1], x[2]);
-                    let class = match c.as_atom() {
-                        Some(atom::ERROR) => Some(Class::Error),
-                        Some(atom::THROW) => Some(Class::Throw),
-                        Some(atom::EXIT) => Some(Class::Exit),
-                        _ => None,
-                    };
-                    match class {
-                        Some(class) => break (Exc::Raise { class, reason: r, args: None, trace: Some(t) }, None),
-                        None => break (Exc::badarg(), None),
-                    }
-                }
-                Op::Try { y, .. } | Op::Catch { y, .. } => {
-                    let l = p.stack.len();
-                    p.stack[l - 1 - *y as usize] = Term::catch_marker(ip as *const u8);
-                    next!()
-                }
-                Op::TryEnd { y } | Op::TryCase { y } => {
-                    let l = p.stack.len();
-                    p.stack[l - 1 - *y as usize] = Term::NIL;
-                    next!()
-                }
-                Op::CatchEnd { y } => {
-                    let l = p.stack.len();
-                    p.stack[l - 1 - *y as usize] = Term::NIL;
-                    if x[0].is_none() {
-                        let (class, reason, trace) = (x[1], x[2], x[3]);
-                        x[0] = match class.as_atom() {
-                            Some(atom::THROW) => reason,
-                            Some(atom::ERROR) => {
-                                let inner = p.heap.tuple(&[reason, trace]);
-                                p.heap.tuple(&[Term::atom(atom::EXIT_UPPER), inner])
-                            }
-                            _ => p.heap.tuple(&[Term::atom(atom::EXIT_UPPER), reason]),
-                        };
-                    }
-                    next!()
-                }
-                Op::Send => match p.vm.send(p, x[0], x[1]) {
-                    Ok(()) => {
-                        x[0] = x[1];
-                        next!()
-                    }
-                    Err(e) => {
-                        let a = p.heap.list(&[x[0], x[1]]);
-                        break (
-                            e,
-                            Some(Extra {
-                                module: atom::ERLANG,
-                                function: atom::intern("send"),
-                                args: a,
-                                error_info: true,
-                            }),
-                        );
-                    }
-                },
-                Op::LoopRec { fail, dst } => {
-                    if p.save >= p.msgs.len() {
-                        p.take_inbox();
-                        if let Some(r) = p.pending_exit.take() {
-                            break (Exc::Kill(r), None);
-                        }
-                    }
-                    if p.save < p.msgs.len() {
-                        let m = p.msgs[p.save];
-                        s!(*dst, m);
-                        next!()
-                    }
-                    jump!(*fail)
-                }
-                Op::LoopRecEnd { target } => {
-                    p.save += 1;
-                    reds -= 1;
-                    jump!(*target)
-                }
-                Op::RemoveMessage => {
-                    p.msgs.remove(p.save);
-                    p.shared.taken.store(p.msgs.len(), std::sync::atomic::Ordering::Relaxed);
-                    p.save = 0;
-                    p.timer = None;
-                    p.timed_out = false;
-                    next!()
-                }
-                Op::Timeout => {
-                    p.save = 0;
-                    p.timer = None;
-                    p.timed_out = false;
-                    next!()
-                }
-                Op::Wait { target } => {
-                    if p.take_inbox() {
-                        jump!(*target)
-                    }
-                    if let Some(r) = p.pending_exit.take() {
-                        break (Exc::Kill(r), None);
-                    }
-                    p.ip = target.0;
-                    p.reductions += (budget - reds).max(0) as u64;
-                    if p.heap.wants_gc() {
-                        gc::collect(p, x, 0, 0);
-                    }
-                    return Outcome::Wait;
-                }
-                Op::WaitTimeout { target, timeout } => {
-                    if p.timed_out {
-                        p.timed_out = false;
-                        next!()
-                    }
-                    let t = g!(*timeout);
-                    let ms = if t == Term::atom(atom::INFINITY) {
-                        None
-                    } else {
-                        match t.to_i64() {
-                            Some(ms) if ms >= 0 => Some(ms as u64),
-                            _ => break (Exc::error(Term::atom(atom::TIMEOUT_VALUE)), None),
-                        }
-                    };
-                    if ms == Some(0) {
-                        next!()
-                    }
-                    if p.take_inbox() {
-                        jump!(*target)
-                    }
-                    if let Some(r) = p.pending_exit.take() {
-                        break (Exc::Kill(r), None);
-                    }
-                    if let Some(ms) = ms {
-                        if p.timer.is_none() {
-                            p.timer = Some(std::time::Instant::now() + std::time::Duration::from_millis(ms));
-                        }
-                    }
-                    p.ip = target.0;
-                    p.reductions += (budget - reds).max(0) as u64;
-                    if p.heap.wants_gc() {
-                        gc::collect(p, x, 0, 0);
-                    }
-                    return Outcome::Wait;
-                }
-                Op::PutMapAssoc { src, dst, fail, pairs, .. } | Op::PutMapExact { src, dst, fail, pairs, .. } => {
-                    let exact = matches!(op, Op::PutMapExact { .. });
-                    let m = g!(*src);
-                    let kv: smallvec::SmallVec<[(Term, Term); 8]> =
-                        pairs.iter().map(|(k, v)| (g!(*k), g!(*v))).collect();
-                    match crate::bif::maps::update(p, m, &kv, exact) {
-                        Ok(t) => {
-                            s!(*dst, t);
-                            next!()
-                        }
-                        Err(e) => fail_or!(*fail, e),
-                    }
-                }
-                Op::HasMapFields { src, fail, keys } => {
-                    let m = g!(*src);
-                    if m.is_map() && keys.iter().all(|k| m.map_get(get(x, &p.stack, *k)).is_some()) {
-                        next!()
-                    }
-                    jump!(*fail)
-                }
-                Op::GetMapElements { src, fail, pairs } => {
-                    let m = g!(*src);
-                    if !m.is_map() {
-                        jump!(*fail)
-                    }
-                    let mut ok = true;
-                    for (k, d) in pairs.iter() {
-                        match m.map_get(g!(*k)) {
-                            Some(v) => s!(*d, v),
-                            None => {
-                                ok = false;
-                                break;
-                            }
-                        }
-                    }
-                    if ok {
-                        next!()
-                    }
-                    jump!(*fail)
-                }
-                Op::BsCreate { segments, dst, fail, .. } => {
-                    let vals: smallvec::SmallVec<[(Term, Option<Term>); 8]> =
-                        segments.iter().map(|s| (g!(s.value), s.size.map(|z| g!(z)))).collect();
-                    match crate::bif::binary::create(p, segments, &vals) {
-                        Ok(t) => {
-                            s!(*dst, t);
-                            next!()
-                        }
-                        Err(e) => fail_or!(*fail, e),
-                    }
-                }
-                Op::BsStartMatch { src, dst, fail, .. } => {
-                    let v = g!(*src);
-                    if v.is_match_ctx() {
+                match arith_slow(p, va, *imm, *swapped, true) {
+                    Ok(v) => {
                         s!(*dst, v);
                         next!()
                     }
-                    if !v.is_bitstring() {
-                        jump!(*fail)
-                    }
-                    let c = p.heap.match_ctx(v, 0);
-                    s!(*dst, c);
-                    next!()
-                }
-                Op::BsGet { ctx, kind, size, unit, flags, dst, fail, .. } => {
-                    let c = g!(*ctx);
-                    let sz = size.map(|z| g!(z));
-                    match crate::bif::binary::get(p, c, *kind, sz, *unit, *flags) {
-                        Some(v) => {
-                            s!(*dst, v);
-                            next!()
-                        }
-                        None => jump!(*fail),
-                    }
-                }
-                Op::BsSkip { ctx, size, unit, fail } => {
-                    let c = g!(*ctx);
-                    let sz = size.map(|z| g!(z));
-                    if crate::bif::binary::skip(c, sz, *unit) {
-                        next!()
-                    }
-                    jump!(*fail)
-                }
-                Op::BsTestTail { ctx, bits, fail } => {
-                    if crate::bif::binary::remaining(g!(*ctx)) == *bits as u64 {
-                        next!()
-                    }
-                    jump!(*fail)
-                }
-                Op::BsTestUnit { ctx, unit, fail } => {
-                    if crate::bif::binary::remaining(g!(*ctx)) % (*unit).max(1) as u64 == 0 {
-                        next!()
-                    }
-                    jump!(*fail)
-                }
-                Op::BsGetPosition { ctx, dst } => {
-                    let (_, pos) = crate::heap::match_ctx_parts(g!(*ctx));
-                    s!(*dst, Term::small(pos as i64));
-                    next!()
-                }
-                Op::BsSetPosition { ctx, pos } => {
-                    let c = g!(*ctx);
-                    crate::heap::match_ctx_set_pos(c, g!(*pos).small_value() as u64);
-                    next!()
-                }
-                Op::Nop => next!(),
-                Op::ProcessExit => {
-                    p.reductions += (budget - reds).max(0) as u64;
-                    return Outcome::Normal;
+                    Err(r) => fail_or!(*fail, r),
                 }
             }
-        };
-        match unwind(p, x, ip, exc, extra) {
-            Ok(h) => ip = h,
-            Err(o) => {
+            Op::SubImm { a, imm, dst, fail } => {
+                let va = g!(*a);
+                if va.is_small() {
+                    let r = va.small_value() - *imm;
+                    if Term::int_fits(r) {
+                        s!(*dst, Term::small(r));
+                        next!()
+                    }
+                }
+                match arith_slow(p, va, *imm, false, false) {
+                    Ok(v) => {
+                        s!(*dst, v);
+                        next!()
+                    }
+                    Err(r) => fail_or!(*fail, r),
+                }
+            }
+            Op::Cmp { op, a, b, fail } => {
+                let (a, b) = (g!(*a), g!(*b));
+                let ok = if a.is_small() && b.is_small() {
+                    let (a, b) = (a.small_value(), b.small_value());
+                    match op {
+                        Cmp::Lt => a < b,
+                        Cmp::Ge => a >= b,
+                        Cmp::Eq | Cmp::EqExact => a == b,
+                        Cmp::Ne | Cmp::NeExact => a != b,
+                    }
+                } else {
+                    compare(*op, a, b)
+                };
+                if ok {
+                    next!()
+                }
+                jump!(*fail)
+            }
+            Op::Add { a, b, dst, fail, .. } => {
+                let (va, vb) = (g!(*a), g!(*b));
+                if va.is_small() && vb.is_small() {
+                    let r = va.small_value() + vb.small_value();
+                    if Term::int_fits(r) {
+                        s!(*dst, Term::small(r));
+                        next!()
+                    }
+                }
+                match crate::bif::arith::add(p, va, vb) {
+                    Ok(v) => {
+                        s!(*dst, v);
+                        next!()
+                    }
+                    Err(e) => fail_or!(*fail, arith_error!(e, va, vb, "+")),
+                }
+            }
+            Op::Sub { a, b, dst, fail, .. } => {
+                let (va, vb) = (g!(*a), g!(*b));
+                if va.is_small() && vb.is_small() {
+                    let r = va.small_value() - vb.small_value();
+                    if Term::int_fits(r) {
+                        s!(*dst, Term::small(r));
+                        next!()
+                    }
+                }
+                match crate::bif::arith::sub(p, va, vb) {
+                    Ok(v) => {
+                        s!(*dst, v);
+                        next!()
+                    }
+                    Err(e) => fail_or!(*fail, arith_error!(e, va, vb, "-")),
+                }
+            }
+            Op::Call { arity, target } => {
+                // SAFETY: the op after a call exists (verified).
+                push_cp!(unsafe { ip.add(1) });
+                ip = target.0;
+                safepoint!(*arity);
+                continue;
+            }
+            Op::MoveCall { src, dst, arity, target } => {
+                xw!(*dst, g!(*src));
+                // SAFETY: the fused Call follows, and the op after it
+                // exists (verified); that is the continuation.
+                push_cp!(unsafe { ip.add(2) });
+                ip = target.0;
+                safepoint!(*arity);
+                continue;
+            }
+            Op::MoveCallLast { src, dst, arity, dealloc, target } => {
+                xw!(*dst, g!(*src));
+                drop_frame!(*dealloc);
+                ip = target.0;
+                safepoint!(*arity);
+                continue;
+            }
+            Op::CallOnly { arity, target } => {
+                ip = target.0;
+                safepoint!(*arity);
+                continue;
+            }
+            Op::CallLast { arity, target, dealloc } => {
+                drop_frame!(*dealloc);
+                ip = target.0;
+                safepoint!(*arity);
+                continue;
+            }
+            Op::Return => {
+                ip = pop_cp!();
+                safepoint!(1);
+                continue;
+            }
+            Op::DeallocReturn { stack } => {
+                drop_frame!(*stack);
+                ip = pop_cp!();
+                safepoint!(1);
+                continue;
+            }
+            Op::ReturnConst { src } => {
+                xw!(0, *src);
+                ip = pop_cp!();
+                safepoint!(1);
+                continue;
+            }
+            Op::ReturnX { src } => {
+                xw!(0, xr!(*src));
+                ip = pop_cp!();
+                safepoint!(1);
+                continue;
+            }
+            Op::TestHeapPutListReturn { words, live, dealloc, head, tail } => {
+                test_heap!(*words, *live);
+                let (h, t) = (g!(*head), g!(*tail));
+                xw!(0, p.heap.cons(h, t));
+                drop_frame!(*dealloc);
+                ip = pop_cp!();
+                safepoint!(1);
+                continue;
+            }
+            Op::TestHeapPutTupleReturn { words, live, dealloc, elements } => {
+                test_heap!(*words, *live);
+                xw!(0, put_tuple!(elements));
+                drop_frame!(*dealloc);
+                ip = pop_cp!();
+                safepoint!(1);
+                continue;
+            }
+            Op::AddReturn { a, b, dealloc } => {
+                let (va, vb) = (g!(*a), g!(*b));
+                let r = va.small_value().wrapping_add(vb.small_value());
+                if va.is_small() && vb.is_small() && Term::int_fits(r) {
+                    xw!(0, Term::small(r));
+                } else {
+                    match crate::bif::arith::add(p, va, vb) {
+                        Ok(v) => xw!(0, v),
+                        Err(e) => raise!(arith_error!(e, va, vb, "+")),
+                    }
+                }
+                drop_frame!(*dealloc);
+                ip = pop_cp!();
+                safepoint!(1);
+                continue;
+            }
+            Op::AllocateMoveXY { stack, src, dst, .. } => {
+                allocate!(*stack);
+                yw!(*dst, xr!(*src));
+                next2!()
+            }
+            Op::GetTupleElements2X { src, i1, d1, i2, d2 } => {
+                let t = xr!(*src).tuple_unchecked();
+                let (e1, e2) = (t[*i1 as usize], t[*i2 as usize]);
+                s!(*d1, e1);
+                s!(*d2, e2);
+                next2!()
+            }
+            Op::Allocate { stack, .. } => {
+                allocate!(*stack);
+                next!()
+            }
+            Op::Deallocate { stack } => {
+                drop_frame!(*stack);
+                next!()
+            }
+            Op::TestHeap { words, live } => {
+                test_heap!(*words, *live);
+                next!()
+            }
+            Op::GetList { src, head, tail } => {
+                let (h, t) = g!(*src).cons_unchecked();
+                s!(*head, h);
+                s!(*tail, t);
+                next!()
+            }
+            Op::GetHd { src, dst } => {
+                let (h, _) = g!(*src).cons_unchecked();
+                s!(*dst, h);
+                next!()
+            }
+            Op::GetTl { src, dst } => {
+                let (_, t) = g!(*src).cons_unchecked();
+                s!(*dst, t);
+                next!()
+            }
+            Op::PutList { head, tail, dst } => {
+                let (h, t) = (g!(*head), g!(*tail));
+                let c = p.heap.cons(h, t);
+                s!(*dst, c);
+                next!()
+            }
+            Op::GetTupleElement { src, index, dst } => {
+                let e = g!(*src).tuple_unchecked()[*index as usize];
+                s!(*dst, e);
+                next!()
+            }
+            Op::PutTuple { elements, dst } => {
+                let t = put_tuple!(elements);
+                s!(*dst, t);
+                next!()
+            }
+            Op::Test { test, src, fail } => {
+                if type_test(*test, g!(*src)) {
+                    next!()
+                }
+                jump!(*fail)
+            }
+            Op::TestArity { src, arity, fail } => {
+                if g!(*src).tuple_elements().map(|e| e.len() as u32) == Some(*arity) {
+                    next!()
+                }
+                jump!(*fail)
+            }
+            Op::IsTaggedTuple { src, arity, tag, fail } => match g!(*src).tuple_elements() {
+                Some(e) if e.len() as u32 == *arity && e.first() == Some(tag) => next!(),
+                _ => jump!(*fail),
+            },
+            Op::SelectVal { src, fail, table, linear } => {
+                let v = g!(*src);
+                let hit = if *linear {
+                    // Immediate keys match only the same word, so try
+                    // that first: most short tables are all immediates.
+                    table.iter().find(|(k, _)| *k == v || eq_exact(*k, v)).map(|e| e.1)
+                } else if v.is_immediate() {
+                    table.binary_search_by_key(&v.raw(), |(k, _)| k.raw()).ok().map(|i| table[i].1)
+                } else {
+                    None
+                };
+                jump!(hit.unwrap_or(*fail))
+            }
+            Op::SelectTupleArity { src, fail, table } => {
+                let n = g!(*src).tuple_elements().map(|e| e.len() as u32);
+                let hit = n.and_then(|n| table.iter().find(|(a, _)| *a == n)).map(|e| e.1);
+                jump!(hit.unwrap_or(*fail))
+            }
+            Op::Jump { target } => jump!(*target),
+            Op::Bif { f, args, dst, fail, export, .. } => {
+                let mut argv = [Term::NIL; 8];
+                let n = args.len().min(8);
+                for (i, a) in args.iter().take(8).enumerate() {
+                    argv[i] = g!(*a);
+                }
+                let r = f(p, &argv[..n]);
+                take_bif_charge!();
+                match r {
+                    Ok(v) => {
+                        s!(*dst, v);
+                        next!()
+                    }
+                    Err(exc) => {
+                        if fail.is_null() || matches!(exc, Exc::Halt(_) | Exc::Kill(_)) {
+                            let a = p.heap.list(&argv[..n]);
+                            let extra = bif_extra(export, a, &exc);
+                            raise!((exc, extra))
+                        }
+                        jump!(*fail)
+                    }
+                }
+            }
+            Op::CallExt { arity, export } => {
+                // SAFETY: the op after a call exists (verified).
+                let cp = unsafe { ip.add(1) };
+                // Where a BIF finds its caller (`process_info(self(),
+                // current_function)`); a slice end overwrites it.
+                p.ip = ip;
+                match call_export(p, xs!(), export, *arity, Some(cp)) {
+                    Ok(t) => ip = t,
+                    Err(r) => raise!(r),
+                }
+                sync_fp!();
+                safepoint_call!();
+                continue;
+            }
+            Op::CallExtOnly { arity, export } => {
+                match call_export(p, xs!(), export, *arity, None) {
+                    Ok(t) => ip = t,
+                    Err(r) => raise!(r),
+                }
+                sync_fp!();
+                safepoint_call!();
+                continue;
+            }
+            Op::CallExtLast { arity, export, dealloc } => {
+                let l = p.stack.len();
+                p.stack.truncate(l - *dealloc as usize);
+                match call_export(p, xs!(), export, *arity, None) {
+                    Ok(t) => ip = t,
+                    Err(r) => raise!(r),
+                }
+                sync_fp!();
+                safepoint_call!();
+                continue;
+            }
+            Op::LoopRecEnd { target } => {
+                p.save += 1;
+                reds -= 1;
+                jump!(*target)
+            }
+            Op::ProcessExit => {
                 p.reductions += (budget - reds).max(0) as u64;
-                return o;
+                return Outcome::Normal;
+            }
+            // Listed rather than `_`: with every variant named, the
+            // dispatch is a jump table without a range check.
+            Op::FuncInfo { .. }
+            | Op::Swap { .. }
+            | Op::MakeFun { .. }
+            | Op::CallFun { .. }
+            | Op::CallFunOnly { .. }
+            | Op::CallFunLast { .. }
+            | Op::Apply { .. }
+            | Op::ApplyOnly { .. }
+            | Op::ApplyLast { .. }
+            | Op::Error { .. }
+            | Op::Raise
+            | Op::Try { .. }
+            | Op::TryEnd { .. }
+            | Op::TryCase { .. }
+            | Op::Catch { .. }
+            | Op::CatchEnd { .. }
+            | Op::Send
+            | Op::LoopRec { .. }
+            | Op::RemoveMessage
+            | Op::Wait { .. }
+            | Op::WaitTimeout { .. }
+            | Op::Timeout
+            | Op::PutMapAssoc { .. }
+            | Op::PutMapExact { .. }
+            | Op::HasMapFields { .. }
+            | Op::GetMapElements { .. }
+            | Op::BsCreate { .. }
+            | Op::BsStartMatch { .. }
+            | Op::BsGet { .. }
+            | Op::BsSkip { .. }
+            | Op::BsTestTail { .. }
+            | Op::BsTestUnit { .. }
+            | Op::BsGetPosition { .. }
+            | Op::BsSetPosition { .. }
+            | Op::Nop => {
+                let flow = rare(p, xs!(), ip);
+                match flow {
+                    Flow::Goto(t) => {
+                        sync_fp!();
+                        ip = t;
+                    }
+                    Flow::Raise(r) => raise!(r),
+                    Flow::Called(t) => {
+                        sync_fp!();
+                        ip = t;
+                        safepoint_call!();
+                    }
+                    Flow::Wait => {
+                        p.reductions += (budget - reds).max(0) as u64;
+                        if p.heap.wants_gc() {
+                            gc::collect(p, xs!(), 0, 0);
+                        }
+                        return Outcome::Wait;
+                    }
+                }
             }
         }
     }
+}
+
+/// What an op run out of line (`rare`) tells the dispatch loop.
+enum Flow {
+    /// Go on at this op.
+    Goto(*const Op),
+    /// Raise at the op.
+    Raise(Raise),
+    /// A fun call or apply went to this op: a safe point, then go on there.
+    Called(*const Op),
+    /// End the slice waiting for a message (`p.ip` is set).
+    Wait,
+}
+
+/// The ops that are not worth a place in `run`'s dispatch loop: funs,
+/// apply, exceptions, receive, maps, binaries. Each reads its operands
+/// through `p.stack` (`get`/`put`) and says where to go on.
+#[inline(never)]
+fn rare(p: &mut Process, x: &mut [Term], ip: *const Op) -> Flow {
+    // SAFETY: as in `run`: ip points at an op of a loaded instance.
+    let op = unsafe { &*ip };
+    // SAFETY: the verifier guarantees that control never falls off the end
+    // of a function, so ip + 1 is inside the code array.
+    let next = Flow::Goto(unsafe { ip.add(1) });
+    macro_rules! g {
+        ($s:expr) => {
+            get(x, &p.stack, $s)
+        };
+    }
+    macro_rules! s {
+        ($d:expr, $v:expr) => {{
+            let v = $v;
+            put(x, &mut p.stack, $d, v)
+        }};
+    }
+    macro_rules! fail_or {
+        ($fail:expr, $exc:expr) => {{
+            if $fail.is_null() {
+                Flow::Raise(($exc, None))
+            } else {
+                Flow::Goto($fail.0)
+            }
+        }};
+    }
+    let called = |r: Result<*const Op, Raise>| match r {
+        Ok(t) => Flow::Called(t),
+        Err(r) => Flow::Raise(r),
+    };
+    match op {
+        Op::Swap { a, b } => {
+            let (va, vb) = (g!(Src::from(*a)), g!(Src::from(*b)));
+            s!(*a, vb);
+            s!(*b, va);
+            next
+        }
+        Op::CallFun { arity } | Op::CallFunOnly { arity } | Op::CallFunLast { arity, .. } => {
+            let cp = match op {
+                // SAFETY: the op after a call exists (verified).
+                Op::CallFun { .. } => Some(unsafe { ip.add(1) }),
+                Op::CallFunLast { dealloc, .. } => {
+                    let l = p.stack.len();
+                    p.stack.truncate(l - *dealloc as usize);
+                    None
+                }
+                _ => None,
+            };
+            let f = x[*arity as usize];
+            called(call_fun(p, x, f, *arity, cp))
+        }
+        Op::Apply { arity } | Op::ApplyOnly { arity } | Op::ApplyLast { arity, .. } => {
+            let cp = match op {
+                // SAFETY: the op after a call exists (verified).
+                Op::Apply { .. } => Some(unsafe { ip.add(1) }),
+                Op::ApplyLast { dealloc, .. } => {
+                    let l = p.stack.len();
+                    p.stack.truncate(l - *dealloc as usize);
+                    None
+                }
+                _ => None,
+            };
+            let (m, f) = (x[*arity as usize], x[*arity as usize + 1]);
+            called(match (m.as_atom(), f.as_atom()) {
+                (Some(m), Some(f)) => {
+                    let e = p.vm.code.export(Mfa(m, f, *arity));
+                    call_export(p, x, e, *arity, cp)
+                }
+                _ => Err((Exc::badarg(), None)),
+            })
+        }
+        Op::MakeFun { entry, free, dst } => {
+            let mut fv: smallvec::SmallVec<[Term; 8]> = smallvec::SmallVec::new();
+            for s in free.iter() {
+                fv.push(g!(*s));
+            }
+            let t = p.heap.fun(entry, &fv);
+            s!(*dst, t);
+            next
+        }
+        Op::FuncInfo { arity, .. } => {
+            let args = p.heap.list(&x[..*arity as usize]);
+            Flow::Raise((
+                Exc::Raise {
+                    class: Class::Error,
+                    reason: Term::atom(atom::FUNCTION_CLAUSE),
+                    args: Some(args),
+                    trace: None,
+                },
+                None,
+            ))
+        }
+        Op::Error { kind, src } => {
+            let v = g!(*src);
+            let reason = match kind {
+                ErrorKind::IfClause => Term::atom(atom::IF_CLAUSE),
+                ErrorKind::Badarg => Term::atom(atom::BADARG),
+                ErrorKind::Badmatch => p.heap.tuple(&[Term::atom(atom::BADMATCH), v]),
+                ErrorKind::CaseClause => p.heap.tuple(&[Term::atom(atom::CASE_CLAUSE), v]),
+                ErrorKind::TryClause => p.heap.tuple(&[Term::atom(atom::TRY_CLAUSE), v]),
+                ErrorKind::Badrecord => p.heap.tuple(&[Term::atom(atom::BADRECORD), v]),
+                ErrorKind::Badfun => p.heap.tuple(&[Term::atom(atom::BADFUN), v]),
+            };
+            Flow::Raise((Exc::error(reason), None))
+        }
+        Op::Raise => {
+            let (c, r, t) = (x[0], x[1], x[2]);
+            let class = match c.as_atom() {
+                Some(atom::ERROR) => Some(Class::Error),
+                Some(atom::THROW) => Some(Class::Throw),
+                Some(atom::EXIT) => Some(Class::Exit),
+                _ => None,
+            };
+            match class {
+                Some(class) => Flow::Raise((Exc::Raise { class, reason: r, args: None, trace: Some(t) }, None)),
+                None => Flow::Raise((Exc::badarg(), None)),
+            }
+        }
+        Op::Try { y, .. } | Op::Catch { y, .. } => {
+            let l = p.stack.len();
+            p.stack[l - 1 - *y as usize] = Term::catch_marker(ip as *const u8);
+            next
+        }
+        Op::TryEnd { y } | Op::TryCase { y } => {
+            let l = p.stack.len();
+            p.stack[l - 1 - *y as usize] = Term::NIL;
+            next
+        }
+        Op::CatchEnd { y } => {
+            let l = p.stack.len();
+            p.stack[l - 1 - *y as usize] = Term::NIL;
+            if x[0].is_none() {
+                let (class, reason, trace) = (x[1], x[2], x[3]);
+                x[0] = match class.as_atom() {
+                    Some(atom::THROW) => reason,
+                    Some(atom::ERROR) => {
+                        let inner = p.heap.tuple(&[reason, trace]);
+                        p.heap.tuple(&[Term::atom(atom::EXIT_UPPER), inner])
+                    }
+                    _ => p.heap.tuple(&[Term::atom(atom::EXIT_UPPER), reason]),
+                };
+            }
+            next
+        }
+        Op::Send => match p.vm.send(p, x[0], x[1]) {
+            Ok(()) => {
+                x[0] = x[1];
+                next
+            }
+            Err(e) => {
+                let a = p.heap.list(&[x[0], x[1]]);
+                Flow::Raise((
+                    e,
+                    Some(Extra { module: atom::ERLANG, function: atom::intern("send"), args: a, error_info: true }),
+                ))
+            }
+        },
+        Op::LoopRec { fail, dst } => {
+            if p.save >= p.msgs.len() {
+                p.take_inbox();
+                if let Some(r) = p.pending_exit.take() {
+                    return Flow::Raise((Exc::Kill(r), None));
+                }
+            }
+            if p.save < p.msgs.len() {
+                let m = p.msgs[p.save];
+                s!(*dst, m);
+                return next;
+            }
+            Flow::Goto(fail.0)
+        }
+        Op::RemoveMessage => {
+            p.msgs.remove(p.save);
+            p.shared.taken.store(p.msgs.len(), std::sync::atomic::Ordering::Relaxed);
+            p.save = 0;
+            p.timer = None;
+            p.timed_out = false;
+            next
+        }
+        Op::Timeout => {
+            p.save = 0;
+            p.timer = None;
+            p.timed_out = false;
+            next
+        }
+        Op::Wait { target } => {
+            if p.take_inbox() {
+                return Flow::Goto(target.0);
+            }
+            if let Some(r) = p.pending_exit.take() {
+                return Flow::Raise((Exc::Kill(r), None));
+            }
+            p.ip = target.0;
+            Flow::Wait
+        }
+        Op::WaitTimeout { target, timeout } => {
+            if p.timed_out {
+                p.timed_out = false;
+                return next;
+            }
+            let t = g!(*timeout);
+            let ms = if t == Term::atom(atom::INFINITY) {
+                None
+            } else {
+                match t.to_i64() {
+                    Some(ms) if ms >= 0 => Some(ms as u64),
+                    _ => return Flow::Raise((Exc::error(Term::atom(atom::TIMEOUT_VALUE)), None)),
+                }
+            };
+            if ms == Some(0) {
+                return next;
+            }
+            if p.take_inbox() {
+                return Flow::Goto(target.0);
+            }
+            if let Some(r) = p.pending_exit.take() {
+                return Flow::Raise((Exc::Kill(r), None));
+            }
+            if let Some(ms) = ms {
+                if p.timer.is_none() {
+                    p.timer = Some(std::time::Instant::now() + std::time::Duration::from_millis(ms));
+                }
+            }
+            p.ip = target.0;
+            Flow::Wait
+        }
+        Op::PutMapAssoc { src, dst, fail, pairs, .. } | Op::PutMapExact { src, dst, fail, pairs, .. } => {
+            let exact = matches!(op, Op::PutMapExact { .. });
+            let m = g!(*src);
+            let kv: smallvec::SmallVec<[(Term, Term); 8]> = pairs.iter().map(|(k, v)| (g!(*k), g!(*v))).collect();
+            match crate::bif::maps::update(p, m, &kv, exact) {
+                Ok(t) => {
+                    s!(*dst, t);
+                    next
+                }
+                Err(e) => fail_or!(*fail, e),
+            }
+        }
+        Op::HasMapFields { src, fail, keys } => {
+            let m = g!(*src);
+            if m.is_map() && keys.iter().all(|k| m.map_get(get(x, &p.stack, *k)).is_some()) {
+                return next;
+            }
+            Flow::Goto(fail.0)
+        }
+        Op::GetMapElements { src, fail, pairs } => {
+            let m = g!(*src);
+            if !m.is_map() {
+                return Flow::Goto(fail.0);
+            }
+            for (k, d) in pairs.iter() {
+                match m.map_get(g!(*k)) {
+                    Some(v) => s!(*d, v),
+                    None => return Flow::Goto(fail.0),
+                }
+            }
+            next
+        }
+        Op::BsCreate { segments, dst, fail, .. } => {
+            let vals: smallvec::SmallVec<[(Term, Option<Term>); 8]> =
+                segments.iter().map(|s| (g!(s.value), s.size.map(|z| g!(z)))).collect();
+            match crate::bif::binary::create(p, segments, &vals) {
+                Ok(t) => {
+                    s!(*dst, t);
+                    next
+                }
+                Err(e) => fail_or!(*fail, e),
+            }
+        }
+        Op::BsStartMatch { src, dst, fail, .. } => {
+            let v = g!(*src);
+            if v.is_match_ctx() {
+                s!(*dst, v);
+                return next;
+            }
+            if !v.is_bitstring() {
+                return Flow::Goto(fail.0);
+            }
+            let c = p.heap.match_ctx(v, 0);
+            s!(*dst, c);
+            next
+        }
+        Op::BsGet { ctx, kind, size, unit, flags, dst, fail, .. } => {
+            let c = g!(*ctx);
+            let sz = size.map(|z| g!(z));
+            match crate::bif::binary::get(p, c, *kind, sz, *unit, *flags) {
+                Some(v) => {
+                    s!(*dst, v);
+                    next
+                }
+                None => Flow::Goto(fail.0),
+            }
+        }
+        Op::BsSkip { ctx, size, unit, fail } => {
+            let c = g!(*ctx);
+            let sz = size.map(|z| g!(z));
+            if crate::bif::binary::skip(c, sz, *unit) {
+                return next;
+            }
+            Flow::Goto(fail.0)
+        }
+        Op::BsTestTail { ctx, bits, fail } => {
+            if crate::bif::binary::remaining(g!(*ctx)) == *bits as u64 {
+                return next;
+            }
+            Flow::Goto(fail.0)
+        }
+        Op::BsTestUnit { ctx, unit, fail } => {
+            if crate::bif::binary::remaining(g!(*ctx)) % (*unit).max(1) as u64 == 0 {
+                return next;
+            }
+            Flow::Goto(fail.0)
+        }
+        Op::BsGetPosition { ctx, dst } => {
+            let (_, pos) = crate::heap::match_ctx_parts(g!(*ctx));
+            s!(*dst, Term::small(pos as i64));
+            next
+        }
+        Op::BsSetPosition { ctx, pos } => {
+            let c = g!(*ctx);
+            crate::heap::match_ctx_set_pos(c, g!(*pos).small_value() as u64);
+            next
+        }
+        Op::Nop => next,
+        // Every other op is run by `run` itself.
+        _ => unreachable!("op {op:?} is not run out of line"),
+    }
+}
+
+/// End a time slice: the live registers are saved and the process goes
+/// back to the run queue.
+#[cold]
+#[inline(never)]
+fn yield_slice(p: &mut Process, x: &[Term], live: usize, ip: *const Op, used: i64) -> Outcome {
+    p.reductions += used as u64;
+    p.saved_x.extend_from_slice(&x[..live]);
+    p.ip = ip;
+    Outcome::Yield
+}
+
+/// One past the top of the stack: y slot `i` is at `frame_end(p).sub(1 + i)`.
+#[inline(always)]
+fn frame_end(p: &mut Process) -> *mut Term {
+    let l = p.stack.len();
+    // SAFETY: l <= capacity, so this is at most one past the allocation.
+    unsafe { p.stack.as_mut_ptr().add(l) }
+}
+
+/// Words `allocate` always writes `[]` to, whatever the frame's size: four
+/// unconditional stores beat a loop for the small frames most functions
+/// have. The words above the frame are spare capacity (never read).
+const FRAME_FILL: usize = 4;
+
+/// Push a frame of `n` y slots (all `[]`) with room for one more word
+/// above it (the CP of a call from this frame, pushed without a check);
+/// returns the new frame end.
+#[inline(always)]
+fn allocate(p: &mut Process, n: usize) -> *mut Term {
+    let l = p.stack.len();
+    let room = n.max(FRAME_FILL - 1) + 1;
+    if p.stack.capacity() - l < room {
+        grow_stack(p, room);
+    }
+    // SAFETY: there is room for max(n, FRAME_FILL - 1) + 1 >= FRAME_FILL
+    // more words; every slot of the frame is written before set_len makes
+    // it visible.
+    unsafe {
+        let s = p.stack.as_mut_ptr().add(l);
+        for i in 0..FRAME_FILL {
+            s.add(i).write(Term::NIL);
+        }
+        for i in FRAME_FILL..n {
+            s.add(i).write(Term::NIL);
+        }
+        p.stack.set_len(l + n);
+        s.add(n)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn grow_stack(p: &mut Process, n: usize) {
+    p.stack.reserve(n);
 }
 
 /// `+`/`-` with a small constant when the fast path did not apply: the
@@ -1175,42 +1384,6 @@ fn arith_slow(p: &mut Process, va: Term, imm: i64, swapped: bool, add: bool) -> 
         let function = atom::intern(if add { "+" } else { "-" });
         (e, Some(Extra { module: atom::ERLANG, function, args, error_info: true }))
     })
-}
-
-/// Push a frame of `n` y slots (all `[]`), then collect if the heap wants
-/// it, with `live` x registers.
-#[inline(always)]
-fn allocate(p: &mut Process, x: &mut [Term], n: usize, live: usize) {
-    p.stack.reserve(n);
-    let l = p.stack.len();
-    // SAFETY: reserve made room for n more; every new slot is written
-    // before set_len makes it visible.
-    unsafe {
-        let s = p.stack.as_mut_ptr().add(l);
-        for i in 0..n {
-            s.add(i).write(Term::NIL);
-        }
-        p.stack.set_len(l + n);
-    }
-    if p.heap.wants_gc() {
-        gc::collect(p, x, live, 0);
-    }
-}
-
-/// Build a tuple of the operands' values.
-#[inline(always)]
-fn put_tuple(p: &mut Process, x: &[Term], elements: &[Src]) -> Term {
-    let n = elements.len();
-    let ptr = p.heap.alloc(1 + n);
-    // SAFETY: ptr has 1 + n words, all written here before the next safe
-    // point (the header, then every element).
-    unsafe {
-        *ptr = header(KIND_TUPLE, n);
-        for (i, e) in elements.iter().enumerate() {
-            *ptr.add(1 + i) = get(x, &p.stack, *e).raw();
-        }
-    }
-    Term::from_boxed_ptr(ptr)
 }
 
 impl From<Dst> for Src {
@@ -1417,6 +1590,8 @@ pub fn call_fun(
 }
 
 /// Find the nearest catch and continue there, or end the process.
+#[cold]
+#[inline(never)]
 fn unwind(
     p: &mut Process,
     x: &mut [Term],

@@ -460,6 +460,23 @@ fn fuse(ops: &mut [Op]) {
         };
         ops[i] = fused;
     }
+    // Second round: a fused construction or an addition into x0 followed
+    // by a (fused) `DeallocReturn`.
+    for i in 0..ops.len().saturating_sub(2) {
+        let fused = match (&ops[i], &ops[i + 1], &ops[i + 2]) {
+            (Op::TestHeapPutList { words, live, head, tail, dst: Dst::X(0) }, _, Op::DeallocReturn { stack }) => {
+                Op::TestHeapPutListReturn { words: *words, live: *live, dealloc: *stack, head: *head, tail: *tail }
+            }
+            (Op::TestHeapPutTuple { words, live, elements, dst: Dst::X(0) }, _, Op::DeallocReturn { stack }) => {
+                Op::TestHeapPutTupleReturn { words: *words, live: *live, dealloc: *stack, elements: elements.clone() }
+            }
+            (Op::Add { a, b, dst: Dst::X(0), fail, .. }, Op::DeallocReturn { stack }, _) if fail.is_null() => {
+                Op::AddReturn { a: *a, b: *b, dealloc: *stack }
+            }
+            _ => continue,
+        };
+        ops[i] = fused;
+    }
 }
 
 impl Cx<'_> {

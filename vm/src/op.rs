@@ -561,6 +561,30 @@ pub enum Op {
         target: CodePtr,
     },
 
+    /// Fused (`loader::fuse`): a construction into x0 or an addition into
+    /// x0 + `Deallocate` + `Return` (the ops after it stay in place). The
+    /// body-recursive shapes `[H | f(T)]`, `{f(L), f(R)}` and
+    /// `f(N - 1) + f(N - 2)` end with one of these.
+    TestHeapPutListReturn {
+        words: u32,
+        live: u16,
+        dealloc: u16,
+        head: Src,
+        tail: Src,
+    },
+    TestHeapPutTupleReturn {
+        words: u32,
+        live: u16,
+        dealloc: u16,
+        elements: Box<[Src]>,
+    },
+    /// `Add` without a fail label, into x0, + `DeallocReturn`.
+    AddReturn {
+        a: Src,
+        b: Src,
+        dealloc: u16,
+    },
+
     /// Not produced by the loader: the code the VM runs when a process's
     /// outermost function returns (the bottom continuation pointer).
     ProcessExit,
