@@ -170,13 +170,19 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
     // they bring the yield closer and are already in `p.reductions`. Taken
     // only where a BIF may have run (after `Op::Bif` and at the safe point
     // of remote calls, which reach BIFs), not on local calls and returns.
-    let mut budget = budget;
+    //
+    // `budget` is read only when the slice ends: kept in memory (its
+    // address escapes through `black_box`), it leaves the registers to the
+    // values every op uses (given the choice, the register allocator kept
+    // `budget` in a register and `reds` on the stack).
+    let mut budget_slot = budget;
+    let budget: &mut i64 = std::hint::black_box(&mut budget_slot);
     macro_rules! take_bif_charge {
         () => {{
             if p.bif_charge != 0 {
                 let c = std::mem::take(&mut p.bif_charge);
                 reds -= c;
-                budget -= c;
+                *budget -= c;
             }
         }};
     }
@@ -330,7 +336,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                     continue;
                 }
                 Err(o) => {
-                    p.reductions += (budget - reds).max(0) as u64;
+                    p.reductions += (*budget - reds).max(0) as u64;
                     return o;
                 }
             }
@@ -353,8 +359,19 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 gc::collect(p, xs!(), $live as usize, 0);
             }
             if reds <= 0 {
-                return yield_slice(p, xs!(), $live as usize, ip, budget - reds);
+                return yield_slice(p, xs!(), $live as usize, ip, *budget - reds);
             }
+        }};
+    }
+    // Continue at a local call's target. The operands are read before `ip`
+    // changes: nothing of the op is used after, so the op's address and
+    // the next `ip` can share one register.
+    macro_rules! goto_call {
+        ($target:expr, $arity:expr) => {{
+            let (t, live): (CodePtr, u8) = ($target, $arity);
+            ip = t.0;
+            safepoint!(live);
+            continue;
         }};
     }
     // A safe point after a remote call, a fun call or an apply: the live
@@ -372,7 +389,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                     gc::collect(p, xs!(), live, 0);
                 }
                 if reds <= 0 {
-                    return yield_slice(p, xs!(), live, ip, budget - reds);
+                    return yield_slice(p, xs!(), live, ip, *budget - reds);
                 }
             }
         }};
@@ -485,6 +502,45 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 s!(*dst, t);
                 next2!()
             }
+            Op::SelectValImmX { src, fail, table } => {
+                let v = xr!(*src);
+                let mut to = *fail;
+                for (k, l) in table.iter() {
+                    if *k == v {
+                        to = *l;
+                        break;
+                    }
+                }
+                jump!(to)
+            }
+            Op::AddImmYX { a, dst, imm, fail, swapped } => {
+                let va = yr!(*a);
+                if let Some(r) = small_add_imm(va, *imm) {
+                    xw!(*dst, r);
+                    next!()
+                }
+                match arith_slow(p, va, *imm, *swapped, true) {
+                    Ok(v) => {
+                        xw!(*dst, v);
+                        next!()
+                    }
+                    Err(r) => fail_or!(*fail, r),
+                }
+            }
+            Op::SubImmYX { a, dst, imm, fail } => {
+                let va = yr!(*a);
+                if let Some(r) = small_sub_imm(va, *imm) {
+                    xw!(*dst, r);
+                    next!()
+                }
+                match arith_slow(p, va, *imm, false, false) {
+                    Ok(v) => {
+                        xw!(*dst, v);
+                        next!()
+                    }
+                    Err(r) => fail_or!(*fail, r),
+                }
+            }
             Op::SelectValImm { src, fail, table } => {
                 let v = g!(*src);
                 let mut to = *fail;
@@ -528,13 +584,9 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             }
             Op::AddImmXX { a, dst, imm, fail, swapped } => {
                 let va = xr!(*a);
-                if va.is_small() {
-                    // Both are 60-bit, so the sum cannot overflow an i64.
-                    let r = va.small_value() + *imm;
-                    if Term::int_fits(r) {
-                        xw!(*dst, Term::small(r));
-                        next!()
-                    }
+                if let Some(r) = small_add_imm(va, *imm) {
+                    xw!(*dst, r);
+                    next!()
                 }
                 match arith_slow(p, va, *imm, *swapped, true) {
                     Ok(v) => {
@@ -546,12 +598,9 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             }
             Op::SubImmXX { a, dst, imm, fail } => {
                 let va = xr!(*a);
-                if va.is_small() {
-                    let r = va.small_value() - *imm;
-                    if Term::int_fits(r) {
-                        xw!(*dst, Term::small(r));
-                        next!()
-                    }
+                if let Some(r) = small_sub_imm(va, *imm) {
+                    xw!(*dst, r);
+                    next!()
                 }
                 match arith_slow(p, va, *imm, false, false) {
                     Ok(v) => {
@@ -575,13 +624,9 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             }
             Op::AddImm { a, imm, dst, fail, swapped } => {
                 let va = g!(*a);
-                if va.is_small() {
-                    // Both are 60-bit, so the sum cannot overflow an i64.
-                    let r = va.small_value() + *imm;
-                    if Term::int_fits(r) {
-                        s!(*dst, Term::small(r));
-                        next!()
-                    }
+                if let Some(r) = small_add_imm(va, *imm) {
+                    s!(*dst, r);
+                    next!()
                 }
                 match arith_slow(p, va, *imm, *swapped, true) {
                     Ok(v) => {
@@ -593,12 +638,9 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             }
             Op::SubImm { a, imm, dst, fail } => {
                 let va = g!(*a);
-                if va.is_small() {
-                    let r = va.small_value() - *imm;
-                    if Term::int_fits(r) {
-                        s!(*dst, Term::small(r));
-                        next!()
-                    }
+                if let Some(r) = small_sub_imm(va, *imm) {
+                    s!(*dst, r);
+                    next!()
                 }
                 match arith_slow(p, va, *imm, false, false) {
                     Ok(v) => {
@@ -611,7 +653,8 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             Op::Cmp { op, a, b, fail } => {
                 let (a, b) = (g!(*a), g!(*b));
                 let ok = if a.is_small() && b.is_small() {
-                    let (a, b) = (a.small_value(), b.small_value());
+                    // Tagged smalls compare as their values do.
+                    let (a, b) = (a.raw() as i64, b.raw() as i64);
                     match op {
                         Cmp::Lt => a < b,
                         Cmp::Ge => a >= b,
@@ -628,12 +671,9 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             }
             Op::Add { a, b, dst, fail, .. } => {
                 let (va, vb) = (g!(*a), g!(*b));
-                if va.is_small() && vb.is_small() {
-                    let r = va.small_value() + vb.small_value();
-                    if Term::int_fits(r) {
-                        s!(*dst, Term::small(r));
-                        next!()
-                    }
+                if let Some(r) = small_add(va, vb) {
+                    s!(*dst, r);
+                    next!()
                 }
                 match crate::bif::arith::add(p, va, vb) {
                     Ok(v) => {
@@ -645,12 +685,9 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             }
             Op::Sub { a, b, dst, fail, .. } => {
                 let (va, vb) = (g!(*a), g!(*b));
-                if va.is_small() && vb.is_small() {
-                    let r = va.small_value() - vb.small_value();
-                    if Term::int_fits(r) {
-                        s!(*dst, Term::small(r));
-                        next!()
-                    }
+                if let Some(r) = small_sub(va, vb) {
+                    s!(*dst, r);
+                    next!()
                 }
                 match crate::bif::arith::sub(p, va, vb) {
                     Ok(v) => {
@@ -663,36 +700,26 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             Op::Call { arity, target } => {
                 // SAFETY: the op after a call exists (verified).
                 push_cp!(unsafe { ip.add(1) });
-                ip = target.0;
-                safepoint!(*arity);
-                continue;
+                goto_call!(*target, *arity)
             }
             Op::MoveCall { src, dst, arity, target } => {
                 xw!(*dst, g!(*src));
                 // SAFETY: the fused Call follows, and the op after it
                 // exists (verified); that is the continuation.
                 push_cp!(unsafe { ip.add(2) });
-                ip = target.0;
-                safepoint!(*arity);
-                continue;
+                goto_call!(*target, *arity)
             }
             Op::MoveCallLast { src, dst, arity, dealloc, target } => {
                 xw!(*dst, g!(*src));
                 drop_frame!(*dealloc);
-                ip = target.0;
-                safepoint!(*arity);
-                continue;
+                goto_call!(*target, *arity)
             }
             Op::CallOnly { arity, target } => {
-                ip = target.0;
-                safepoint!(*arity);
-                continue;
+                goto_call!(*target, *arity)
             }
             Op::CallLast { arity, target, dealloc } => {
                 drop_frame!(*dealloc);
-                ip = target.0;
-                safepoint!(*arity);
-                continue;
+                goto_call!(*target, *arity)
             }
             Op::Return => {
                 ip = pop_cp!();
@@ -719,7 +746,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             }
             Op::TestHeapPutListReturn { words, live, dealloc, head, tail } => {
                 test_heap!(*words, *live);
-                let (h, t) = (g!(*head), g!(*tail));
+                let (h, t) = (yr!(*head), xr!(*tail));
                 xw!(0, p.heap.cons(h, t));
                 drop_frame!(*dealloc);
                 ip = pop_cp!();
@@ -735,10 +762,9 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 continue;
             }
             Op::AddReturn { a, b, dealloc } => {
-                let (va, vb) = (g!(*a), g!(*b));
-                let r = va.small_value().wrapping_add(vb.small_value());
-                if va.is_small() && vb.is_small() && Term::int_fits(r) {
-                    xw!(0, Term::small(r));
+                let (va, vb) = (yr!(*a), xr!(*b));
+                if let Some(r) = small_add(va, vb) {
+                    xw!(0, r);
                 } else {
                     match crate::bif::arith::add(p, va, vb) {
                         Ok(v) => xw!(0, v),
@@ -746,6 +772,32 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                     }
                 }
                 drop_frame!(*dealloc);
+                ip = pop_cp!();
+                safepoint!(1);
+                continue;
+            }
+            Op::TestArityGet2X { src, arity, fail, i1, i2, d1, d2 } => {
+                let t = xr!(*src);
+                if t.is_tuple() {
+                    let e = t.tuple_unchecked();
+                    if e.len() as u32 == *arity {
+                        let (e1, e2) = (e[*i1 as usize], e[*i2 as usize]);
+                        s!(*d1, e1);
+                        s!(*d2, e2);
+                        // SAFETY: the fused GetTupleElements2X and the op
+                        // it absorbed follow, and the op after them exists
+                        // (verified).
+                        ip = unsafe { ip.add(3) };
+                        continue;
+                    }
+                }
+                jump!(*fail)
+            }
+            Op::IsEqImmReturnX { src, imm, fail, ret } => {
+                if xr!(*src) != *imm {
+                    jump!(*fail)
+                }
+                xw!(0, *ret);
                 ip = pop_cp!();
                 safepoint!(1);
                 continue;
@@ -904,7 +956,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 jump!(*target)
             }
             Op::ProcessExit => {
-                p.reductions += (budget - reds).max(0) as u64;
+                p.reductions += (*budget - reds).max(0) as u64;
                 return Outcome::Normal;
             }
             // Listed rather than `_`: with every variant named, the
@@ -957,7 +1009,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                         safepoint_call!();
                     }
                     Flow::Wait => {
-                        p.reductions += (budget - reds).max(0) as u64;
+                        p.reductions += (*budget - reds).max(0) as u64;
                         if p.heap.wants_gc() {
                             gc::collect(p, xs!(), 0, 0);
                         }
@@ -966,6 +1018,52 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 }
             }
         }
+    }
+}
+
+// Small-integer arithmetic on the tagged words. A small is `(i << 4) | tag`,
+// so `(a - tag) + b` is the tagged sum and `a - (b - tag)` the tagged
+// difference; the 64-bit operation overflows exactly when the result does
+// not fit in a small (60 bits shifted by 4), which the CPU's overflow flag
+// tells without decoding either operand.
+const SMALL_TAG: i64 = Term::small(0).raw() as i64;
+
+#[inline(always)]
+fn small_add(a: Term, b: Term) -> Option<Term> {
+    if a.is_small() && b.is_small() {
+        (a.raw() as i64 - SMALL_TAG).checked_add(b.raw() as i64).map(|r| Term::from_raw(r as u64))
+    } else {
+        None
+    }
+}
+
+#[inline(always)]
+fn small_sub(a: Term, b: Term) -> Option<Term> {
+    if a.is_small() && b.is_small() {
+        (a.raw() as i64).checked_sub(b.raw() as i64 - SMALL_TAG).map(|r| Term::from_raw(r as u64))
+    } else {
+        None
+    }
+}
+
+/// `a + imm` for a small constant `imm` (60 bits, so `imm << 4` fits in
+/// an i64).
+#[inline(always)]
+fn small_add_imm(a: Term, imm: i64) -> Option<Term> {
+    if a.is_small() {
+        (a.raw() as i64).checked_add(imm << 4).map(|r| Term::from_raw(r as u64))
+    } else {
+        None
+    }
+}
+
+/// `a - imm` for a small constant `imm`.
+#[inline(always)]
+fn small_sub_imm(a: Term, imm: i64) -> Option<Term> {
+    if a.is_small() {
+        (a.raw() as i64).checked_sub(imm << 4).map(|r| Term::from_raw(r as u64))
+    } else {
+        None
     }
 }
 
@@ -1723,5 +1821,32 @@ impl CodePtr {
     #[inline]
     pub fn addr(self) -> *const Op {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tagged-word arithmetic agrees with the decoded one at the edges
+    /// of the small range.
+    #[test]
+    fn small_arithmetic_on_tagged_words() {
+        let edge = [MIN_SMALL, MIN_SMALL + 1, -17, -1, 0, 1, 2, 1 << 40, MAX_SMALL - 1, MAX_SMALL];
+        let fits = |r: i128| r >= MIN_SMALL as i128 && r <= MAX_SMALL as i128;
+        for &a in &edge {
+            for &b in &edge {
+                let (ta, tb) = (Term::small(a), Term::small(b));
+                let sum = a as i128 + b as i128;
+                assert_eq!(small_add(ta, tb), fits(sum).then(|| Term::small(sum as i64)), "{a} + {b}");
+                assert_eq!(small_add_imm(ta, b), fits(sum).then(|| Term::small(sum as i64)), "{a} + {b}");
+                let diff = a as i128 - b as i128;
+                assert_eq!(small_sub(ta, tb), fits(diff).then(|| Term::small(diff as i64)), "{a} - {b}");
+                assert_eq!(small_sub_imm(ta, b), fits(diff).then(|| Term::small(diff as i64)), "{a} - {b}");
+            }
+        }
+        assert_eq!(small_add(Term::NIL, Term::small(1)), None);
+        assert_eq!(small_sub(Term::small(1), Term::atom(atom::OK)), None);
+        assert_eq!(small_add_imm(Term::NIL, 1), None);
     }
 }

@@ -11,7 +11,7 @@ use crate::code::{CodeServer, FuncMeta, Instance, LoadError, Mfa};
 use crate::heap::Heap;
 use crate::op::{Cmp, CodePtr, Dst, Op, Seg, Src};
 use crate::process::Exc;
-use crate::term::{FunEntry, Term};
+use crate::term::{FunEntry, Term, SP_XREG, SP_YREG};
 use minierl_bytecode as bc;
 use minierl_bytecode::{Instr, Literal, TypeTest};
 use std::sync::{Mutex, OnceLock};
@@ -395,6 +395,15 @@ fn specialise_x(op: Op) -> Op {
         Op::SubImm { a, imm, dst: Dst::X(d), fail } if x(a).is_some() => {
             Op::SubImmXX { a: a.index() as u16, dst: d, imm, fail }
         }
+        Op::AddImm { a, imm, dst: Dst::X(d), fail, swapped } if a.tag() == SP_YREG => {
+            Op::AddImmYX { a: a.index() as u16, dst: d, imm, fail, swapped }
+        }
+        Op::SubImm { a, imm, dst: Dst::X(d), fail } if a.tag() == SP_YREG => {
+            Op::SubImmYX { a: a.index() as u16, dst: d, imm, fail }
+        }
+        Op::SelectValImm { src, fail, table } if x(src).is_some() => {
+            Op::SelectValImmX { src: src.index() as u16, fail, table }
+        }
         op => op,
     }
 }
@@ -460,18 +469,46 @@ fn fuse(ops: &mut [Op]) {
         };
         ops[i] = fused;
     }
-    // Second round: a fused construction or an addition into x0 followed
-    // by a (fused) `DeallocReturn`.
+    // Second round, over fused ops: a construction or an addition into x0
+    // followed by a (fused) `DeallocReturn`; a tuple test followed by the
+    // fused read of two elements; a base-case test followed by the return
+    // of a constant.
     for i in 0..ops.len().saturating_sub(2) {
         let fused = match (&ops[i], &ops[i + 1], &ops[i + 2]) {
-            (Op::TestHeapPutList { words, live, head, tail, dst: Dst::X(0) }, _, Op::DeallocReturn { stack }) => {
-                Op::TestHeapPutListReturn { words: *words, live: *live, dealloc: *stack, head: *head, tail: *tail }
+            (Op::TestHeapPutList { words, live, head, tail, dst: Dst::X(0) }, _, Op::DeallocReturn { stack })
+                if head.tag() == SP_YREG && tail.tag() == SP_XREG =>
+            {
+                Op::TestHeapPutListReturn {
+                    words: *words,
+                    live: *live,
+                    dealloc: *stack,
+                    head: head.index() as u16,
+                    tail: tail.index() as u16,
+                }
             }
             (Op::TestHeapPutTuple { words, live, elements, dst: Dst::X(0) }, _, Op::DeallocReturn { stack }) => {
                 Op::TestHeapPutTupleReturn { words: *words, live: *live, dealloc: *stack, elements: elements.clone() }
             }
-            (Op::Add { a, b, dst: Dst::X(0), fail, .. }, Op::DeallocReturn { stack }, _) if fail.is_null() => {
-                Op::AddReturn { a: *a, b: *b, dealloc: *stack }
+            (Op::Add { a, b, dst: Dst::X(0), fail, .. }, Op::DeallocReturn { stack }, _)
+                if fail.is_null() && a.tag() == SP_YREG && b.tag() == SP_XREG =>
+            {
+                Op::AddReturn { a: a.index() as u16, b: b.index() as u16, dealloc: *stack }
+            }
+            (Op::TestArityX { src, arity, fail }, Op::GetTupleElements2X { src: s2, i1, d1, i2, d2 }, _)
+                if src == s2 && *i1 <= u16::MAX as u32 && *i2 <= u16::MAX as u32 =>
+            {
+                Op::TestArityGet2X {
+                    src: *src,
+                    arity: *arity,
+                    fail: *fail,
+                    i1: *i1 as u16,
+                    i2: *i2 as u16,
+                    d1: *d1,
+                    d2: *d2,
+                }
+            }
+            (Op::IsEqImmX { src, imm, fail }, Op::ReturnConst { src: ret }, _) => {
+                Op::IsEqImmReturnX { src: *src, imm: *imm, fail: *fail, ret: *ret }
             }
             _ => continue,
         };

@@ -492,6 +492,28 @@ pub enum Op {
         table: Box<[(Term, CodePtr)]>,
     },
 
+    /// `SelectValImm` on an x register.
+    SelectValImmX {
+        src: u16,
+        fail: CodePtr,
+        table: Box<[(Term, CodePtr)]>,
+    },
+    /// `AddImm`/`SubImm` from a y slot into an x register (`f(N - 1)` with
+    /// `N` saved across a call).
+    AddImmYX {
+        a: u16,
+        dst: u16,
+        imm: i64,
+        fail: CodePtr,
+        swapped: bool,
+    },
+    SubImmYX {
+        a: u16,
+        dst: u16,
+        imm: i64,
+        fail: CodePtr,
+    },
+
     /// Operand-kind specialisations of `IsEqImm`/`IsNeImm`, `AddImm`/`SubImm`,
     /// `TestArity`, `GetTupleElement` and `IsTaggedTuple` with the source
     /// in an x register.
@@ -565,12 +587,14 @@ pub enum Op {
     /// x0 + `Deallocate` + `Return` (the ops after it stay in place). The
     /// body-recursive shapes `[H | f(T)]`, `{f(L), f(R)}` and
     /// `f(N - 1) + f(N - 2)` end with one of these.
+    /// `[Yhead | Xtail]`: the head saved before the call, the tail its
+    /// result.
     TestHeapPutListReturn {
         words: u32,
         live: u16,
         dealloc: u16,
-        head: Src,
-        tail: Src,
+        head: u16,
+        tail: u16,
     },
     TestHeapPutTupleReturn {
         words: u32,
@@ -578,11 +602,33 @@ pub enum Op {
         dealloc: u16,
         elements: Box<[Src]>,
     },
-    /// `Add` without a fail label, into x0, + `DeallocReturn`.
+    /// `Add` without a fail label of a y slot and an x register, into x0,
+    /// + `DeallocReturn`.
     AddReturn {
-        a: Src,
-        b: Src,
+        a: u16,
+        b: u16,
         dealloc: u16,
+    },
+
+    /// Fused: `TestArityX` + the `GetTupleElements2X` of the same tuple
+    /// after it (which skips the op it absorbed too): the `{L, R}` clause
+    /// of a function in one dispatch.
+    TestArityGet2X {
+        src: u16,
+        arity: u32,
+        fail: CodePtr,
+        i1: u16,
+        i2: u16,
+        d1: Dst,
+        d2: Dst,
+    },
+    /// Fused: `IsEqImmX` + `ReturnConst`, a base case `f(0) -> C` or
+    /// `f(nil) -> C`: on a match return `ret`, else jump to `fail`.
+    IsEqImmReturnX {
+        src: u16,
+        imm: Term,
+        fail: CodePtr,
+        ret: Term,
     },
 
     /// Not produced by the loader: the code the VM runs when a process's

@@ -19,7 +19,10 @@
 //!    instruction, over the function's control flow, and deletes each
 //!    `Move _ -> Yk` whose slot is dead after it.
 //!
-//! 3. renumbers the y slots still used densely and shrinks the frame to
+//! 3. a `Bif` into an x register whose value is only moved to a y slot
+//!    writes the slot itself (`bif_into_y`);
+//!
+//! 4. renumbers the y slots still used densely and shrinks the frame to
 //!    them (`Allocate` initialises fewer slots).
 //!
 //! Functions with `try`/`catch` are left as they are (their catch tags live
@@ -57,6 +60,7 @@ pub(crate) fn optimise_function(
     let nslots = max_y(&code[start..end]);
     if nslots > 0 {
         dead_stores(code, start, end, nslots, target, &mut dead);
+        bif_into_y(code, start, end, is_leader, &mut dead);
     }
     if nslots > 0 {
         compact_frame(code, start, end, nslots, &dead);
@@ -123,6 +127,92 @@ fn for_each_y(i: &mut Instr, f: &mut dyn FnMut(&mut u16)) -> bool {
         }
     }
     true
+}
+
+/// `Bif ... -> Xk` then `Move Xk -> Yj` with `Xk` not read again: the
+/// `Bif` writes `Yj` itself and the `Move` goes (`X = A + 1, f(..), X`
+/// saves its sum with one instruction instead of two).
+fn bif_into_y(
+    code: &mut [Instr],
+    start: usize,
+    end: usize,
+    is_leader: &dyn Fn(usize) -> bool,
+    dead: &mut HashSet<usize>,
+) {
+    let kept = |dead: &HashSet<usize>, from: usize| (from..end).find(|pc| !dead.contains(pc));
+    for pc in start..end {
+        if dead.contains(&pc) {
+            continue;
+        }
+        let Instr::Bif { dst: Dst::X(k), .. } = code[pc] else { continue };
+        let Some(m) = kept(dead, pc + 1) else { continue };
+        let Instr::Move { src: Src::X(k2), dst: Dst::Y(j) } = code[m] else { continue };
+        // Another path may reach a labelled `Move` with its own `Xk`.
+        if k2 != k || is_leader(m) || !x_dead_after(code, m + 1, end, k, dead) {
+            continue;
+        }
+        if let Instr::Bif { dst, .. } = &mut code[pc] {
+            *dst = Dst::Y(j);
+        }
+        dead.insert(m);
+    }
+}
+
+/// Is x register `k` overwritten (or dropped by a call or a collection)
+/// before anything reads it, on the straight-line path from `from`? False
+/// when unsure: at a branch, or an instruction this does not model.
+fn x_dead_after(code: &[Instr], from: usize, end: usize, k: u16, dead: &HashSet<usize>) -> bool {
+    let reads = |s: &Src| *s == Src::X(k);
+    for pc in from..end {
+        if dead.contains(&pc) {
+            continue;
+        }
+        match &code[pc] {
+            Instr::Move { src, dst } => {
+                if reads(src) {
+                    return false;
+                }
+                if *dst == Dst::X(k) {
+                    return true;
+                }
+            }
+            Instr::Call { arity, .. }
+            | Instr::CallOnly { arity, .. }
+            | Instr::CallLast { arity, .. }
+            | Instr::CallExt { arity, .. }
+            | Instr::CallExtOnly { arity, .. }
+            | Instr::CallExtLast { arity, .. } => return k >= *arity as u16,
+            Instr::Return => return k != 0,
+            Instr::Allocate { live, .. } | Instr::TestHeap { live, .. } if k >= *live => return true,
+            Instr::Allocate { .. } | Instr::TestHeap { .. } | Instr::Deallocate { .. } => {}
+            Instr::PutList { head, tail, dst } => {
+                if reads(head) || reads(tail) {
+                    return false;
+                }
+                if *dst == Dst::X(k) {
+                    return true;
+                }
+            }
+            Instr::PutTuple { elements, dst } => {
+                if elements.iter().any(reads) {
+                    return false;
+                }
+                if *dst == Dst::X(k) {
+                    return true;
+                }
+            }
+            Instr::Bif { args, dst, fail, .. } if fail.is_none() => {
+                if args.iter().any(reads) {
+                    return false;
+                }
+                if *dst == Dst::X(k) {
+                    return true;
+                }
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Renumber the y slots still used (after dead stores are gone) densely
