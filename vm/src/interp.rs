@@ -148,10 +148,12 @@ pub fn setup_call(p: &mut Process, entry: *const Op, args: &[Term]) {
 ///
 /// The hot state lives in locals the compiler can keep in registers: `ip`,
 /// the x registers' base `x`, the frame pointer `fp` (one past the top of
-/// the stack, so y slot `i` is `fp[-1-i]`) and the reduction count. `fp`
-/// is refreshed (`sync_fp!`) after anything out of line that may move or
-/// resize the stack; `p.stack`'s length is kept exact at every op boundary,
-/// so everything outside this loop sees a consistent stack.
+/// the stack, so y slot `i` is `fp[-1-i]`) and the reduction count. Inside
+/// the loop `fp` is the top of the stack: calls, returns and frames move it
+/// without touching `p.stack`, whose length is written back (`sync_len!`)
+/// before anything out of line that reads the stack (the collector, BIFs,
+/// calls through the export table, `rare`, `unwind`, the end of the slice);
+/// `fp` is refreshed (`sync_fp!`) after anything that may change it.
 ///
 /// The rare ops (maps, binaries, receive, exceptions, funs) run out of line
 /// in `rare`, which keeps this function small enough for its hot values to
@@ -214,7 +216,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
     macro_rules! yr {
         ($y:expr) => {{
             let y = $y as usize;
-            debug_assert!(y < p.stack.len() && fp == frame_end(p));
+            debug_assert!(y < depth(p, fp));
             // SAFETY: y is inside the current frame, on top of the stack
             // (verifier), and fp is one past the top.
             unsafe { *fp.sub(1 + y) }
@@ -223,7 +225,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
     macro_rules! yw {
         ($y:expr, $v:expr) => {{
             let (y, v) = ($y as usize, $v);
-            debug_assert!(y < p.stack.len() && fp == frame_end(p));
+            debug_assert!(y < depth(p, fp));
             // SAFETY: as for yr.
             unsafe { *fp.sub(1 + y) = v }
         }};
@@ -252,34 +254,38 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             fp = frame_end(p)
         };
     }
+    macro_rules! sync_len {
+        () => {{
+            let l = depth(p, fp);
+            debug_assert!(l <= p.stack.capacity());
+            // SAFETY: every word below fp is initialised (pushed or
+            // allocated), and fp is within the buffer's capacity.
+            unsafe { p.stack.set_len(l) }
+        }};
+    }
     // Push a continuation pointer. No capacity check: every frame was
     // allocated with room for one more word above it (`allocate`), and a
     // body call, the only kind that pushes here, needs a frame (verifier).
     macro_rules! push_cp {
         ($cp:expr) => {{
             let cp = Term::cp($cp as *const u8);
-            debug_assert!(p.stack.len() < p.stack.capacity() && fp == frame_end(p));
-            let l = p.stack.len();
-            // SAFETY: l < capacity (see above): the slot at fp is allocated;
-            // it is written before set_len makes it visible.
+            debug_assert!(depth(p, fp) < p.stack.capacity());
+            // SAFETY: the slot at fp is within the capacity (see above).
             unsafe {
                 fp.write(cp);
                 fp = fp.add(1);
-                p.stack.set_len(l + 1);
             }
         }};
     }
     // Pop the continuation pointer on top of the stack.
     macro_rules! pop_cp {
         () => {{
-            let l = p.stack.len();
-            debug_assert!(l > 0 && fp == frame_end(p));
+            debug_assert!(depth(p, fp) > 0);
             // SAFETY: the verifier guarantees no frame is left at a return,
             // so the top of the stack is the CP our caller pushed (the
             // bottom one is EXIT_OP's, pushed by `setup_call`).
             let t = unsafe {
                 fp = fp.sub(1);
-                p.stack.set_len(l - 1);
                 *fp
             };
             match t.as_cp() {
@@ -292,14 +298,10 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
     macro_rules! drop_frame {
         ($n:expr) => {{
             let n = $n as usize;
-            let l = p.stack.len();
-            debug_assert!(l > n && fp == frame_end(p));
+            debug_assert!(depth(p, fp) > n);
             // SAFETY: the verifier guarantees this frame of n slots is on
             // top (above the CP); Terms need no drop.
-            unsafe {
-                p.stack.set_len(l - n);
-                fp = fp.sub(n);
-            }
+            unsafe { fp = fp.sub(n) };
         }};
     }
     macro_rules! next {
@@ -329,6 +331,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
     macro_rules! raise {
         ($r:expr) => {{
             let (exc, extra): Raise = $r;
+            sync_len!();
             match unwind(p, xs!(), ip, exc, extra) {
                 Ok(h) => {
                     ip = h;
@@ -356,9 +359,11 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
         ($live:expr) => {{
             reds -= 1;
             if p.heap.wants_gc() {
+                sync_len!();
                 gc::collect(p, xs!(), $live as usize, 0);
             }
             if reds <= 0 {
+                sync_len!();
                 return yield_slice(p, xs!(), $live as usize, ip, *budget - reds);
             }
         }};
@@ -385,6 +390,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             take_bif_charge!();
             if reds <= 0 || p.heap.wants_gc() {
                 let live = live_after_call(p, ip);
+                sync_len!();
                 if p.heap.wants_gc() {
                     gc::collect(p, xs!(), live, 0);
                 }
@@ -398,6 +404,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
         ($words:expr, $live:expr) => {{
             let w = $words as usize;
             if p.heap.free_words() < w || p.heap.wants_gc() {
+                sync_len!();
                 gc::collect(p, xs!(), $live as usize, w);
             }
         }};
@@ -407,7 +414,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
     // point comes soon enough for what the ops before it allocated.
     macro_rules! allocate {
         ($stack:expr) => {{
-            fp = allocate(p, $stack as usize);
+            fp = allocate(p, fp, $stack as usize);
         }};
     }
     macro_rules! put_tuple {
@@ -899,7 +906,9 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 for (i, a) in args.iter().take(8).enumerate() {
                     argv[i] = g!(*a);
                 }
+                sync_len!();
                 let r = f(p, &argv[..n]);
+                sync_fp!();
                 take_bif_charge!();
                 match r {
                     Ok(v) => {
@@ -922,6 +931,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 // Where a BIF finds its caller (`process_info(self(),
                 // current_function)`); a slice end overwrites it.
                 p.ip = ip;
+                sync_len!();
                 match call_export(p, xs!(), export, *arity, Some(cp)) {
                     Ok(t) => ip = t,
                     Err(r) => raise!(r),
@@ -931,6 +941,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 continue;
             }
             Op::CallExtOnly { arity, export } => {
+                sync_len!();
                 match call_export(p, xs!(), export, *arity, None) {
                     Ok(t) => ip = t,
                     Err(r) => raise!(r),
@@ -940,8 +951,8 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 continue;
             }
             Op::CallExtLast { arity, export, dealloc } => {
-                let l = p.stack.len();
-                p.stack.truncate(l - *dealloc as usize);
+                drop_frame!(*dealloc);
+                sync_len!();
                 match call_export(p, xs!(), export, *arity, None) {
                     Ok(t) => ip = t,
                     Err(r) => raise!(r),
@@ -956,6 +967,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 jump!(*target)
             }
             Op::ProcessExit => {
+                sync_len!();
                 p.reductions += (*budget - reds).max(0) as u64;
                 return Outcome::Normal;
             }
@@ -996,6 +1008,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             | Op::BsGetPosition { .. }
             | Op::BsSetPosition { .. }
             | Op::Nop => {
+                sync_len!();
                 let flow = rare(p, xs!(), ip);
                 match flow {
                     Flow::Goto(t) => {
@@ -1436,19 +1449,19 @@ fn frame_end(p: &mut Process) -> *mut Term {
 /// have. The words above the frame are spare capacity (never read).
 const FRAME_FILL: usize = 4;
 
-/// Push a frame of `n` y slots (all `[]`) with room for one more word
-/// above it (the CP of a call from this frame, pushed without a check);
-/// returns the new frame end.
+/// Push a frame of `n` y slots (all `[]`) on the stack whose top is `fp`,
+/// with room for one more word above it (the CP of a call from this frame,
+/// pushed without a check); returns the new top.
 #[inline(always)]
-fn allocate(p: &mut Process, n: usize) -> *mut Term {
-    let l = p.stack.len();
+fn allocate(p: &mut Process, fp: *mut Term, n: usize) -> *mut Term {
+    let l = depth(p, fp);
     let room = n.max(FRAME_FILL - 1) + 1;
     if p.stack.capacity() - l < room {
-        grow_stack(p, room);
+        grow_stack(p, l, room);
     }
     // SAFETY: there is room for max(n, FRAME_FILL - 1) + 1 >= FRAME_FILL
-    // more words; every slot of the frame is written before set_len makes
-    // it visible.
+    // more words above the top; every slot of the frame is written before
+    // the new top (returned) covers it.
     unsafe {
         let s = p.stack.as_mut_ptr().add(l);
         for i in 0..FRAME_FILL {
@@ -1457,15 +1470,24 @@ fn allocate(p: &mut Process, n: usize) -> *mut Term {
         for i in FRAME_FILL..n {
             s.add(i).write(Term::NIL);
         }
-        p.stack.set_len(l + n);
         s.add(n)
     }
 }
 
+/// Make room for `n` more words above the first `l` (the live stack).
 #[cold]
 #[inline(never)]
-fn grow_stack(p: &mut Process, n: usize) {
+fn grow_stack(p: &mut Process, l: usize, n: usize) {
+    // SAFETY: the first l words are initialised (the live stack).
+    unsafe { p.stack.set_len(l) };
     p.stack.reserve(n);
+}
+
+/// How many words the stack holds when `fp` is its top.
+#[inline(always)]
+fn depth(p: &Process, fp: *const Term) -> usize {
+    // SAFETY: fp points into (or one past) the stack's buffer.
+    unsafe { fp.offset_from(p.stack.as_ptr()) as usize }
 }
 
 /// `+`/`-` with a small constant when the fast path did not apply: the
