@@ -15,6 +15,7 @@
 use crate::atom::Atom;
 use crate::term::*;
 use num_bigint::BigInt;
+use smallvec::SmallVec;
 use std::cmp::Ordering;
 
 /// Words of a fresh process heap. BEAM starts at 233 words (1864 bytes);
@@ -39,6 +40,24 @@ pub struct Fragment {
 impl Fragment {
     pub fn new(words: usize) -> Fragment {
         Fragment { words: vec![0u64; words].into_boxed_slice(), used: 0 }
+    }
+    /// A fragment of `words` words left uninitialised, for a copy that
+    /// writes every word it allocates (`copy_into`) before anything reads
+    /// it: no memset of a block about to be overwritten.
+    pub fn uninit(words: usize) -> Fragment {
+        let n = words.max(1);
+        let layout = std::alloc::Layout::array::<u64>(n).expect("fragment size overflows");
+        // SAFETY: the layout has a non-zero size. Words at or above `used`
+        // are never read; `alloc` hands out words at `used`, and every user
+        // of an uninitialised fragment writes each word it allocates before
+        // the fragment is read. The Box frees with the same layout.
+        unsafe {
+            let p = std::alloc::alloc(layout) as *mut u64;
+            if p.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            Fragment { words: Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, n)), used: 0 }
+        }
     }
     /// Bump-allocate `n` words in the fragment (None if full).
     #[inline]
@@ -126,6 +145,59 @@ impl Heap {
     /// Words reserved (block and fragments).
     pub fn capacity_words(&self) -> usize {
         self.block.words.len() + self.frags.iter().map(|f| f.words.len()).sum::<usize>()
+    }
+
+    /// Take in a message built elsewhere: `t` lives in `f` (built by
+    /// `copy_to_fragment`, so every pointer in it points into `f`). A
+    /// message that fits in the free part of the block is moved there (a
+    /// memcpy and a pointer fix-up, O(size)) and its fragment freed;
+    /// otherwise the fragment is linked in. Why: a linked fragment makes
+    /// the process collect at its next safe point (`wants_gc`), and a
+    /// collection per message received cost more than the whole rest of a
+    /// message hop; a block filling up with messages is collected only
+    /// when it is full, like any other allocation. Returns the message's
+    /// term on this heap.
+    pub fn absorb_message(&mut self, t: Term, f: Fragment) -> Term {
+        let n = f.used;
+        if n > self.free_words() {
+            self.attach_fragment(f);
+            return t;
+        }
+        let dst = self.block.alloc(n).expect("checked free_words");
+        let src = f.words.as_ptr();
+        let (lo, hi) = (src as usize, src as usize + n * 8);
+        let delta = (dst as usize).wrapping_sub(lo);
+        let fix = |w: u64| -> u64 {
+            let t = Term::from_raw(w);
+            if (t.is_boxed() || t.is_cons()) && (w as usize) >= lo && (w as usize) < hi {
+                (w as usize).wrapping_add(delta) as u64
+            } else {
+                w
+            }
+        };
+        // SAFETY: `dst` has n fresh words in the block, `src` n initialised
+        // words of the fragment (all of `f.used` was written by copy_into);
+        // the two never overlap (different allocations).
+        let words = unsafe {
+            std::ptr::copy_nonoverlapping(src, dst, n);
+            std::slice::from_raw_parts_mut(dst, n)
+        };
+        // Fix every term word of the copied objects, as `gc::relocate` does.
+        let mut i = 0;
+        while i < n {
+            let w = words[i];
+            if is_header(w) {
+                let (first, count) = payload_terms(w);
+                for k in first..first + count {
+                    words[i + 1 + k] = fix(words[i + 1 + k]);
+                }
+                i += 1 + header_size(w);
+            } else {
+                words[i] = fix(w);
+                i += 1;
+            }
+        }
+        Term::from_raw(fix(t.raw()))
     }
 
     /// Link a fragment built elsewhere (a message) into this heap.
@@ -458,14 +530,18 @@ pub fn match_ctx_set_pos(ctx: Term, pos: u64) {
 /// Words needed to copy `t` (all of it, literals included).
 pub fn size_of_term(t: Term) -> usize {
     let mut n = 0;
-    let mut stack = vec![t];
+    // Inline room for the common shallow message: no allocation.
+    let mut stack: SmallVec<[Term; COPY_STACK]> = SmallVec::new();
+    stack.push(t);
     while let Some(t) = stack.pop() {
         let mut t = t;
         loop {
             if t.is_cons() {
                 let (h, tl) = t.cons_unchecked();
                 n += 2;
-                stack.push(h);
+                if !h.is_immediate() {
+                    stack.push(h);
+                }
                 t = tl;
                 continue;
             }
@@ -475,7 +551,10 @@ pub fn size_of_term(t: Term) -> usize {
                 let (first, count) = payload_terms(h);
                 let p = t.payload();
                 for w in &p[first..first + count] {
-                    stack.push(Term::from_raw(*w));
+                    let c = Term::from_raw(*w);
+                    if !c.is_immediate() {
+                        stack.push(c);
+                    }
                 }
             }
             break;
@@ -484,13 +563,39 @@ pub fn size_of_term(t: Term) -> usize {
     n
 }
 
+/// The words of `t` (header included) if it is one boxed object whose
+/// term words are all immediates, so it can be copied as a block.
+#[inline]
+pub fn flat_size(t: Term) -> Option<usize> {
+    if !t.is_boxed() {
+        return None;
+    }
+    let h = t.header();
+    let (first, count) = payload_terms(h);
+    let p = t.payload();
+    if p[first..first + count].iter().all(|&w| Term::from_raw(w).is_immediate()) {
+        Some(1 + header_size(h))
+    } else {
+        None
+    }
+}
+
+/// Inline capacity of the work lists of `size_of_term` and `copy_into`:
+/// terms still to visit. A tuple of a few tuples or lists stays within it.
+const COPY_STACK: usize = 16;
+
 /// Deep-copy `t` onto `heap` (used by send, spawn, and the literal loader).
 pub fn copy_term(t: Term, heap: &mut Heap) -> Term {
     if t.is_immediate() {
         return t;
     }
     let n = size_of_term(t);
-    let mut frag = Fragment::new(n);
+    if n <= heap.free_words() {
+        // Straight into the block: no fragment, so no collection forced at
+        // the next safe point (spawn's arguments, `process_info`'s copies).
+        return copy_into(t, &mut heap.block);
+    }
+    let mut frag = Fragment::uninit(n);
     let r = copy_into(t, &mut frag);
     heap.attach_fragment(frag);
     r
@@ -502,7 +607,17 @@ pub fn copy_to_fragment(t: Term) -> (Term, Option<Fragment>) {
     if t.is_immediate() {
         return (t, None);
     }
-    let mut frag = Fragment::new(size_of_term(t));
+    if let Some(n) = flat_size(t) {
+        // One object with no pointer in it ({token, N}, a float, a
+        // binary): a straight copy, no walk.
+        let mut frag = Fragment::uninit(n);
+        let p = frag.alloc(n).expect("sized");
+        // SAFETY: `t` is a boxed object of n words (header included); `p`
+        // has n fresh words of another allocation.
+        unsafe { std::ptr::copy_nonoverlapping(t.boxed_ptr(), p, n) };
+        return (Term::from_boxed_ptr(p), Some(frag));
+    }
+    let mut frag = Fragment::uninit(size_of_term(t));
     let r = copy_into(t, &mut frag);
     (r, Some(frag))
 }
@@ -517,7 +632,8 @@ pub fn copy_into(t: Term, frag: &mut Fragment) -> Term {
         return t;
     }
     let mut root: u64 = Term::NIL.raw();
-    let mut work: Vec<(Term, *mut u64)> = vec![(t, &mut root as *mut u64)];
+    let mut work: SmallVec<[(Term, *mut u64); COPY_STACK]> = SmallVec::new();
+    work.push((t, &mut root as *mut u64));
     while let Some((t, dst)) = work.pop() {
         if t.is_immediate() {
             // SAFETY: dst is `root` or a word of an object allocated in frag.

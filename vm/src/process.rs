@@ -3,18 +3,24 @@
 //! and the shared part other processes reach (the inbox and the status).
 //!
 //! Sending never touches the receiver's heap: the sender copies the message
-//! into a fresh fragment (`heap::copy_to_fragment`), pushes it on the
-//! receiver's `inbox` (a short `Mutex`-protected push, no global lock) and
-//! wakes the receiver if it was waiting. The receiver moves inbox messages
-//! into its private queue, linking their fragments into its heap, only when
-//! it looks at its mailbox (`LoopRec`).
+//! out (`Message::copy`: a small flat term such as `{token, 42}` inside the
+//! `Message` itself, anything else into a fresh heap fragment), pushes it
+//! on the receiver's `Inbox` (a short `Mutex`-protected push, no global
+//! lock) and wakes the receiver if it was waiting. The receiver moves inbox
+//! messages into its private queue only when it looks at its mailbox
+//! (`LoopRec`): each is copied into the free part of its heap block when it
+//! fits (`Heap::absorb_message`), else its fragment is linked into the heap.
 //!
 //! Wake-up protocol (no lost wake-ups with several schedulers): a process
 //! that waits first parks its `Box<Process>` in `shared.parked`, then sets
-//! status `WAITING`, then looks at the inbox again; a sender pushes to the
-//! inbox, then moves status `WAITING → RUNNABLE` with a compare-exchange and,
-//! if it won, takes the parked process and enqueues it. Whoever wins the
-//! exchange owns the process.
+//! status `WAITING` (SeqCst), then looks at the inbox's non-empty flag again
+//! (SeqCst); a sender pushes to the inbox (setting the flag, SeqCst), then
+//! moves status `WAITING → RUNNABLE` with a SeqCst compare-exchange and, if
+//! it won, takes the parked process and enqueues it. In the single order of
+//! SeqCst operations either the re-check comes after the flag was set (the
+//! parking scheduler sees the message and wakes the process itself) or the
+//! exchange comes after `WAITING` was stored (the sender wakes it).
+//! Whoever wins the exchange owns the process.
 
 use crate::atom::Atom;
 use crate::heap::{Fragment, Heap};
@@ -26,14 +32,97 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// A message in flight: its term lives in `frag` (None for immediates).
-/// Exit signals travel in the same queue as messages, so that the signals
-/// one process sends another arrive in the order it sent them, as Erlang
-/// guarantees; then `term` is the exit reason.
+/// A message in flight, copied out of its sender. Exit signals travel in
+/// the same queue as messages, so that the signals one process sends
+/// another arrive in the order it sent them, as Erlang guarantees; then the
+/// term is the exit reason.
 pub struct Message {
-    pub term: Term,
-    pub frag: Option<Fragment>,
     pub kind: MsgKind,
+    body: Body,
+}
+
+/// Words of the largest message stored inside the `Message` itself: a
+/// tuple of up to 4 immediates (`{token, N}`, `{'EXIT', Pid, Reason}`
+/// with an atom reason, `{result, 42}`), a float, a small binary.
+pub const INLINE_WORDS: usize = 5;
+
+/// Where a message's term is.
+enum Body {
+    /// An immediate (`NIL` for a signal that carries no term).
+    Imm(Term),
+    /// One boxed object of `n` words with no pointer in it (`heap::flat_size`),
+    /// kept here: sending it allocates nothing and taking it in is an
+    /// allocation on the receiver's heap and a copy of `n` words.
+    Flat { n: u8, words: [u64; INLINE_WORDS] },
+    /// Anything else, in a fragment built by `heap::copy_to_fragment`.
+    Frag(Term, Fragment),
+}
+
+impl Message {
+    /// A message already copied out (`heap::copy_to_fragment`).
+    pub fn msg(term: Term, frag: Option<Fragment>) -> Message {
+        Message::with_kind(MsgKind::Msg, term, frag)
+    }
+    fn with_kind(kind: MsgKind, term: Term, frag: Option<Fragment>) -> Message {
+        let body = match frag {
+            Some(f) => Body::Frag(term, f),
+            None => Body::Imm(term),
+        };
+        Message { kind, body }
+    }
+    /// A copy of `t` (living on the sender's heap, or anywhere) to send.
+    pub fn copy(kind: MsgKind, t: Term) -> Message {
+        if t.is_immediate() {
+            return Message { kind, body: Body::Imm(t) };
+        }
+        if let Some(n) = crate::heap::flat_size(t) {
+            if n <= INLINE_WORDS {
+                let mut words = [0u64; INLINE_WORDS];
+                // SAFETY: `t` is one boxed object of n words (header
+                // included); `words` has room for n.
+                unsafe { std::ptr::copy_nonoverlapping(t.boxed_ptr(), words.as_mut_ptr(), n) };
+                return Message { kind, body: Body::Flat { n: n as u8, words } };
+            }
+        }
+        let (term, frag) = crate::heap::copy_to_fragment(t);
+        Message::with_kind(kind, term, frag)
+    }
+    /// A signal that carries no term (`CheckCode`).
+    pub fn signal(kind: MsgKind) -> Message {
+        Message { kind, body: Body::Imm(Term::NIL) }
+    }
+    /// Take the message's term onto `heap` (the receiver's), consuming the
+    /// message: a fragment is moved into the block or linked in
+    /// (`Heap::absorb_message`).
+    #[inline]
+    pub fn take_in(self, heap: &mut Heap) -> Term {
+        match self.body {
+            Body::Imm(t) => t,
+            Body::Flat { n, words } => {
+                let n = n as usize;
+                let p = heap.alloc(n);
+                // SAFETY: `p` has n fresh words; `words` holds n.
+                unsafe { std::ptr::copy_nonoverlapping(words.as_ptr(), p, n) };
+                Term::from_boxed_ptr(p)
+            }
+            Body::Frag(t, f) => heap.absorb_message(t, f),
+        }
+    }
+    /// A copy of the term on `heap`, leaving the message as it is
+    /// (`process_info` of messages not taken in yet).
+    pub fn copy_to(&self, heap: &mut Heap) -> Term {
+        match &self.body {
+            Body::Imm(t) => *t,
+            Body::Flat { n, words } => {
+                let n = *n as usize;
+                let p = heap.alloc(n);
+                // SAFETY: as in `take_in`.
+                unsafe { std::ptr::copy_nonoverlapping(words.as_ptr(), p, n) };
+                Term::from_boxed_ptr(p)
+            }
+            Body::Frag(t, _) => crate::heap::copy_term(*t, heap),
+        }
+    }
 }
 
 /// What an inbox entry is.
@@ -48,12 +137,6 @@ pub enum MsgKind {
     /// reference number `r`: the scheduler answers it between time slices
     /// (`bif::code::answer_code_checks`), when the stack is at rest.
     CheckCode { from: u64, r: u64, module: Atom },
-}
-
-impl Message {
-    pub fn msg(term: Term, frag: Option<Fragment>) -> Message {
-        Message { term, frag, kind: MsgKind::Msg }
-    }
 }
 
 /// The links and monitors of a process, which other processes change.
@@ -74,10 +157,64 @@ pub const RUNNING: u8 = 1;
 pub const WAITING: u8 = 2;
 pub const EXITED: u8 = 3;
 
+/// The messages and signals sent to a process and not yet taken in: a
+/// vector under a mutex, plus a flag saying it is not empty, so that the
+/// receiver's frequent look at an empty inbox (every `LoopRec` at the end
+/// of its queue, every `Wait`, the re-check when parking) is one load
+/// instead of a lock and an unlock.
+///
+/// The flag is written only under the mutex, so it always agrees with the
+/// vector once the mutex is released. It is read and written with SeqCst:
+/// with the receiver's SeqCst store of `WAITING` and the sender's SeqCst
+/// compare-exchange of the status, that is the Dekker handshake of the
+/// wake-up protocol (see the module docs).
+pub struct Inbox {
+    nonempty: AtomicBool,
+    q: Mutex<Vec<Message>>,
+}
+
+impl Inbox {
+    fn new() -> Inbox {
+        Inbox { nonempty: AtomicBool::new(false), q: Mutex::new(Vec::new()) }
+    }
+    pub fn push(&self, m: Message) {
+        let mut q = self.q.lock().unwrap();
+        q.push(m);
+        self.nonempty.store(true, Ordering::SeqCst);
+    }
+    /// No message or signal waiting (a message being pushed right now may
+    /// not be seen: the parking re-check is what must not miss it).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        !self.nonempty.load(Ordering::SeqCst)
+    }
+    /// Swap the waiting messages into `buf` (which must be empty; its
+    /// capacity becomes the inbox's, so neither side reallocates in steady
+    /// state). The lock is held only for the swap, not while the receiver
+    /// takes the messages in. False if there was nothing.
+    /// `taken` is called with the messages taken, under the lock.
+    #[inline]
+    pub fn take_into(&self, buf: &mut Vec<Message>, taken: impl FnOnce(&[Message])) -> bool {
+        debug_assert!(buf.is_empty());
+        if self.is_empty() {
+            return false;
+        }
+        let mut q = self.q.lock().unwrap();
+        self.nonempty.store(false, Ordering::SeqCst);
+        std::mem::swap(&mut *q, buf);
+        taken(buf);
+        true
+    }
+    /// The waiting messages, locked (`process_info`).
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Message>> {
+        self.q.lock().unwrap()
+    }
+}
+
 /// The part of a process other processes (and schedulers) may touch.
 pub struct Shared {
     pub pid: u64,
-    pub inbox: Mutex<Vec<Message>>,
+    pub inbox: Inbox,
     pub status: AtomicU8,
     /// A waiting process, parked here until a message or its timer wakes it.
     pub parked: Mutex<Option<Box<Process>>>,
@@ -102,7 +239,7 @@ impl Shared {
     /// process to enqueue, if this call woke it.
     pub fn deliver(&self, m: Message) -> Option<Box<Process>> {
         let signal = m.kind != MsgKind::Msg;
-        self.inbox.lock().unwrap().push(m);
+        self.inbox.push(m);
         if signal {
             self.exit_signal.store(true, Ordering::Release);
         }
@@ -110,7 +247,8 @@ impl Shared {
     }
     /// Move a waiting process back to runnable; returns it if we won.
     pub fn wake(&self) -> Option<Box<Process>> {
-        if self.status.compare_exchange(WAITING, RUNNABLE, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        // SeqCst: the other half of the parking re-check (`Inbox`).
+        if self.status.compare_exchange(WAITING, RUNNABLE, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
             self.parked.lock().unwrap().take()
         } else {
             None
@@ -218,6 +356,9 @@ pub struct Process {
     /// `check_process_code` requests taken from the inbox, not answered
     /// yet: (asker, reference number, module).
     pub code_checks: Vec<(u64, u64, Atom)>,
+    /// The inbox's messages are swapped in here to be taken in (empty
+    /// between two `take_inbox`; keeps its capacity).
+    inbox_buf: Vec<Message>,
 }
 
 // SAFETY: `ip` points into immutable, never-freed code; everything else is
@@ -244,7 +385,7 @@ impl Process {
     pub fn new(vm: &'static Vm, pid: u64) -> Process {
         let shared = Arc::new(Shared {
             pid,
-            inbox: Mutex::new(Vec::new()),
+            inbox: Inbox::new(),
             status: AtomicU8::new(RUNNABLE),
             parked: Mutex::new(None),
             links: Mutex::new(Links::default()),
@@ -273,6 +414,7 @@ impl Process {
             pending_exit: None,
             monitoring: Vec::new(),
             code_checks: Vec::new(),
+            inbox_buf: Vec::new(),
         }
     }
 
@@ -288,19 +430,31 @@ impl Process {
     /// process (reason `killed`); any other kills it with that reason, which
     /// is then left in `pending_exit`. True if a message was added.
     pub fn take_inbox(&mut self) -> bool {
-        let mut inbox = self.shared.inbox.lock().unwrap();
-        self.shared.exit_signal.store(false, Ordering::Release);
-        if inbox.is_empty() {
+        // Cleared before the take: a signal pushed after it sets it again.
+        if self.shared.exit_signal.load(Ordering::Acquire) {
+            self.shared.exit_signal.store(false, Ordering::Release);
+        }
+        let mut buf = std::mem::take(&mut self.inbox_buf);
+        // `taken` counts the messages as in the private queue before the
+        // inbox lock is released, so `message_queue_len` read from
+        // elsewhere never misses them.
+        let before = self.msgs.len();
+        let sh = &self.shared;
+        let took = sh.inbox.take_into(&mut buf, |b| {
+            let n = b.iter().filter(|m| m.kind == MsgKind::Msg).count();
+            sh.taken.store(before + n, Ordering::Relaxed);
+        });
+        if !took {
+            self.inbox_buf = buf;
             return false;
         }
         let mut added = false;
-        for m in inbox.drain(..) {
-            if let Some(f) = m.frag {
-                self.heap.attach_fragment(f);
-            }
-            match m.kind {
+        for m in buf.drain(..) {
+            let kind = m.kind;
+            let term = m.take_in(&mut self.heap);
+            match kind {
                 MsgKind::Msg => {
-                    self.msgs.push_back(m.term);
+                    self.msgs.push_back(term);
                     added = true;
                 }
                 MsgKind::CheckCode { from, r, module } => {
@@ -310,7 +464,7 @@ impl Process {
                     if self.pending_exit.is_some() {
                         continue;
                     }
-                    let reason = m.term;
+                    let reason = term;
                     let kill = !link && reason == Term::atom(crate::atom::KILL);
                     if self.trap_exit && !kill {
                         let t = self.heap.tuple(&[Term::atom(crate::atom::EXIT_UPPER), Term::pid(from), reason]);
@@ -327,6 +481,7 @@ impl Process {
             }
         }
         self.shared.taken.store(self.msgs.len(), Ordering::Relaxed);
+        self.inbox_buf = buf;
         added
     }
 

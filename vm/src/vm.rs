@@ -9,7 +9,6 @@
 use crate::atom::{self, Atom};
 use crate::bif;
 use crate::code::{CodeServer, Mfa, Special};
-use crate::heap::copy_to_fragment;
 use crate::interp::{self, Outcome};
 use crate::op::Op;
 use crate::process::{Class, Exc, Message, MsgKind, Process, Shared, EXITED, RUNNABLE, RUNNING, WAITING};
@@ -366,8 +365,7 @@ impl Vm {
     /// `Process::take_inbox` for what the receiver does with it).
     pub fn send_exit(&self, from: u64, to: u64, reason: Term, link: bool) {
         if let Some(sh) = self.shared_of(to) {
-            let (term, frag) = copy_to_fragment(reason);
-            if let Some(p) = sh.deliver(Message { term, frag, kind: MsgKind::Exit { from, link } }) {
+            if let Some(p) = sh.deliver(Message::copy(MsgKind::Exit { from, link }, reason)) {
                 self.enqueue(p);
             }
         }
@@ -386,8 +384,7 @@ impl Vm {
     /// in `ms` milliseconds; `r` is the timer's reference number.
     pub fn start_msg_timer(&self, r: u64, ms: u64, dest: Result<u64, Atom>, msg: Term) {
         let due = Instant::now() + std::time::Duration::from_millis(ms);
-        let (term, frag) = copy_to_fragment(msg);
-        self.msg_timers.lock().unwrap().insert(r, MsgTimer { due, dest, msg: Message::msg(term, frag) });
+        self.msg_timers.lock().unwrap().insert(r, MsgTimer { due, dest, msg: Message::copy(MsgKind::Msg, msg) });
         self.add_timer(due, Timer::Send(r));
     }
 
@@ -484,10 +481,8 @@ impl Vm {
         } else {
             return Err(Exc::badarg());
         };
-        let target = self.procs.get(pid);
-        if let Some(sh) = target {
-            let (term, frag) = copy_to_fragment(msg);
-            if let Some(p) = sh.deliver(Message::msg(term, frag)) {
+        if let Some(sh) = self.procs.get(pid) {
+            if let Some(p) = sh.deliver(Message::copy(MsgKind::Msg, msg)) {
                 self.enqueue(p);
             }
         }
@@ -577,12 +572,14 @@ impl Vm {
             if p.shared.exit_signal.load(Ordering::Acquire) {
                 p.take_inbox();
             }
-            crate::bif::code::answer_code_checks(&mut p);
+            if !p.code_checks.is_empty() {
+                crate::bif::code::answer_code_checks(&mut p);
+            }
             let outcome = match p.pending_exit.take() {
                 Some(reason) => Outcome::Crash { class: Class::Exit, reason, trace: Term::NIL },
                 None => interp::run(&mut p, &mut x, self.sched.budget),
             };
-            if matches!(outcome, Outcome::Yield | Outcome::Wait) {
+            if !p.code_checks.is_empty() && matches!(outcome, Outcome::Yield | Outcome::Wait) {
                 // Requests taken from the inbox during the slice.
                 crate::bif::code::answer_code_checks(&mut p);
             }
@@ -636,12 +633,13 @@ impl Vm {
         let timer = p.timer;
         let pid = p.pid;
         *sh.parked.lock().unwrap() = Some(p);
-        sh.status.store(WAITING, Ordering::Release);
+        // SeqCst: the Dekker handshake with a sender (`process::Inbox`).
+        sh.status.store(WAITING, Ordering::SeqCst);
         if let Some(t) = timer {
             self.add_timer(t, Timer::Wake(pid));
         }
         // A message may have arrived between the last look and parking.
-        if !sh.inbox.lock().unwrap().is_empty() {
+        if !sh.inbox.is_empty() {
             if let Some(p) = sh.wake() {
                 self.enqueue(p);
             }
@@ -723,8 +721,7 @@ impl Vm {
                     None => Term::pid(p.pid),
                 };
                 let down = down_message(&mut p.heap, r, item, reason);
-                let (term, frag) = copy_to_fragment(down);
-                self.deliver(watcher, Message::msg(term, frag));
+                self.deliver(watcher, Message::copy(MsgKind::Msg, down));
             }
             std::mem::take(&mut l.links)
         };
@@ -734,8 +731,7 @@ impl Vm {
             let n = ll.links.len();
             ll.links.retain(|&x| x != p.pid);
             if ll.links.len() != n {
-                let (term, frag) = copy_to_fragment(reason);
-                let exit = Message { term, frag, kind: MsgKind::Exit { from: p.pid, link: true } };
+                let exit = Message::copy(MsgKind::Exit { from: p.pid, link: true }, reason);
                 if let Some(q) = sh.deliver(exit) {
                     self.enqueue(q);
                 }

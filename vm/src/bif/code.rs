@@ -15,7 +15,6 @@
 use super::{bif, BifDef};
 use crate::atom::{self, Atom};
 use crate::code::{LoadError, Special};
-use crate::heap::copy_to_fragment;
 use crate::process::{BifResult, Exc, Message, MsgKind, Process};
 use crate::term::Term;
 use std::path::{Path, PathBuf};
@@ -303,7 +302,7 @@ fn check_request(p: &mut Process, a: &[Term]) -> BifResult {
     if p.vm.code.slots(m).old.is_none() || !p.vm.is_alive(pid) {
         return Ok(Term::FALSE);
     }
-    p.vm.deliver(pid, Message { term: Term::NIL, frag: None, kind: MsgKind::CheckCode { from: p.pid, r, module: m } });
+    p.vm.deliver(pid, Message::signal(MsgKind::CheckCode { from: p.pid, r, module: m }));
     Ok(Term::TRUE)
 }
 
@@ -328,8 +327,7 @@ pub fn answer_code_checks(p: &mut Process) {
         let ans = Term::bool(lingers(p, m));
         let rt = p.heap.reference(r);
         let t = p.heap.tuple(&[Term::atom(atom::intern("$check_process_code")), rt, ans]);
-        let (term, frag) = copy_to_fragment(t);
-        p.vm.deliver(from, Message::msg(term, frag));
+        p.vm.deliver(from, Message::copy(MsgKind::Msg, t));
     }
 }
 

@@ -11,8 +11,7 @@
 
 use super::{bif, BifDef};
 use crate::atom::{self, Atom};
-use crate::heap::copy_to_fragment;
-use crate::process::{BifResult, Exc, Message, Process};
+use crate::process::{BifResult, Exc, Message, MsgKind, Process};
 use crate::term::*;
 use crate::vm::{down_message, SpawnOpts};
 
@@ -157,8 +156,7 @@ fn monitor(p: &mut Process, a: &[Term]) -> BifResult {
             None => a[1],
         };
         let down = down_message(&mut p.heap, r, item, Term::atom(atom::intern("noproc")));
-        let (term, frag) = copy_to_fragment(down);
-        vm.deliver(p.pid, Message::msg(term, frag));
+        vm.deliver(p.pid, Message::copy(MsgKind::Msg, down));
     }
     Ok(p.heap.reference(r))
 }
@@ -460,20 +458,19 @@ fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, stat
             mfa_tuple(h, m, f, ar)
         }
         "message_queue_len" => {
-            let inbox =
-                q.shared.inbox.lock().unwrap().iter().filter(|m| m.kind == crate::process::MsgKind::Msg).count();
+            let inbox = q.shared.inbox.lock().iter().filter(|m| m.kind == crate::process::MsgKind::Msg).count();
             Term::small((q.msgs.len() + inbox) as i64)
         }
         "messages" => {
             let mut v: Vec<Term> = q.msgs.iter().copied().collect();
-            {
-                let inbox = q.shared.inbox.lock().unwrap();
-                v.extend(inbox.iter().filter(|m| m.kind == crate::process::MsgKind::Msg).map(|m| m.term));
-                // Copy while the inbox lock keeps their fragments alive.
-                for t in v.iter_mut() {
-                    *t = copy(h, *t);
-                }
+            for t in v.iter_mut() {
+                *t = copy(h, *t);
             }
+            // Those not taken in yet are always copied (even about the
+            // caller itself: the inbox owns their memory until then).
+            let inbox = q.shared.inbox.lock();
+            v.extend(inbox.iter().filter(|m| m.kind == MsgKind::Msg).map(|m| m.copy_to(h)));
+            drop(inbox);
             h.list(&v)
         }
         "links" => {
@@ -527,15 +524,14 @@ fn info_shared(p: &mut Process, sh: &crate::process::Shared, a: Atom, status: &s
         "message_queue_len" => {
             // Under the inbox lock: the owner moves messages from the inbox
             // to its private queue and updates `taken` under that lock.
-            let inbox = sh.inbox.lock().unwrap();
+            let inbox = sh.inbox.lock();
             let n = inbox.iter().filter(|m| m.kind == crate::process::MsgKind::Msg).count();
             Term::small((n + sh.taken.load(std::sync::atomic::Ordering::Relaxed)) as i64)
         }
         "messages" => {
-            let inbox = sh.inbox.lock().unwrap();
-            let ts: Vec<Term> =
-                inbox.iter().filter(|m| m.kind == crate::process::MsgKind::Msg).map(|m| m.term).collect();
-            let v: Vec<Term> = ts.into_iter().map(|t| crate::heap::copy_term(t, &mut p.heap)).collect();
+            let inbox = sh.inbox.lock();
+            let v: Vec<Term> =
+                inbox.iter().filter(|m| m.kind == MsgKind::Msg).map(|m| m.copy_to(&mut p.heap)).collect();
             drop(inbox);
             p.heap.list(&v)
         }
