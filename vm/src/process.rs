@@ -359,6 +359,11 @@ pub struct Process {
     /// The inbox's messages are swapped in here to be taken in (empty
     /// between two `take_inbox`; keeps its capacity).
     inbox_buf: Vec<Message>,
+    /// The shared part of the process this one sent to last: a process
+    /// that sends to the same one again and again (a ring, a client of a
+    /// server) skips the process table (a shard lock and a reference count
+    /// increment and decrement per send). `Vm::send` checks it is not dead.
+    pub send_cache: Option<Arc<Shared>>,
 }
 
 // SAFETY: `ip` points into immutable, never-freed code; everything else is
@@ -415,6 +420,7 @@ impl Process {
             monitoring: Vec::new(),
             code_checks: Vec::new(),
             inbox_buf: Vec::new(),
+            send_cache: None,
         }
     }
 

@@ -470,7 +470,7 @@ impl Vm {
     }
 
     /// `To ! Msg` from process `from`.
-    pub fn send(&self, _from: &mut Process, to: Term, msg: Term) -> Result<(), Exc> {
+    pub fn send(&self, from: &mut Process, to: Term, msg: Term) -> Result<(), Exc> {
         let pid = if let Some(pid) = to.pid_number() {
             pid
         } else if let Some(name) = to.as_atom() {
@@ -481,7 +481,16 @@ impl Vm {
         } else {
             return Err(Exc::badarg());
         };
-        if let Some(sh) = self.procs.get(pid) {
+        // The process sent to last, unless it has ended (a message racing
+        // with the end of its receiver is lost either way).
+        let cached = match &from.send_cache {
+            Some(sh) if sh.pid == pid => sh.status.load(Ordering::Acquire) != EXITED,
+            _ => false,
+        };
+        if !cached {
+            from.send_cache = self.procs.get(pid);
+        }
+        if let Some(sh) = &from.send_cache {
             if let Some(p) = sh.deliver(Message::copy(MsgKind::Msg, msg)) {
                 self.enqueue(p);
             }
