@@ -1268,7 +1268,11 @@ fn rare(p: &mut Process, x: &mut [Term], ip: *const Op) -> Flow {
             Flow::Goto(fail.0)
         }
         Op::RemoveMessage => {
-            p.msgs.remove(p.save);
+            if p.save == 0 {
+                p.msgs.pop_front();
+            } else {
+                p.msgs.remove(p.save);
+            }
             p.shared.taken.store(p.msgs.len(), std::sync::atomic::Ordering::Relaxed);
             p.save = 0;
             p.timer = None;

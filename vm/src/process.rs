@@ -435,11 +435,20 @@ impl Process {
     /// `exit(self(), normal)`); `exit(P, kill)` kills even a trapping
     /// process (reason `killed`); any other kills it with that reason, which
     /// is then left in `pending_exit`. True if a message was added.
+    #[inline]
     pub fn take_inbox(&mut self) -> bool {
         // Cleared before the take: a signal pushed after it sets it again.
         if self.shared.exit_signal.load(Ordering::Acquire) {
             self.shared.exit_signal.store(false, Ordering::Release);
         }
+        // The common look at an empty inbox stays inline: one load.
+        if self.shared.inbox.is_empty() {
+            return false;
+        }
+        self.take_inbox_slow()
+    }
+
+    fn take_inbox_slow(&mut self) -> bool {
         let mut buf = std::mem::take(&mut self.inbox_buf);
         // `taken` counts the messages as in the private queue before the
         // inbox lock is released, so `message_queue_len` read from
