@@ -542,8 +542,9 @@ impl Vm {
         stealers: Vec<crossbeam_deque::Stealer<Box<Process>>>,
         me: usize,
     ) {
-        self.sched.enter(&w);
-        let exit = self.scheduler_loop(main, epoch, &w, &stealers, me);
+        let local = crate::sched::Local::new(w);
+        self.sched.enter(&local);
+        let exit = self.scheduler_loop(main, epoch, &local, &stealers, me);
         self.sched.leave();
         if let Some(e) = exit {
             let mut r = self.result.lock().unwrap();
@@ -559,7 +560,7 @@ impl Vm {
         &'static self,
         main: u64,
         epoch: u64,
-        w: &crossbeam_deque::Worker<Box<Process>>,
+        w: &crate::sched::Local,
         stealers: &[crossbeam_deque::Stealer<Box<Process>>],
         me: usize,
     ) -> Option<MainExit> {
