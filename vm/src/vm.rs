@@ -424,10 +424,23 @@ impl Vm {
         self.procs.pids()
     }
 
-    /// A process is alive until it starts exiting (`exit_process`), though
-    /// it stays in the table a little longer while its signals go out.
+    /// `is_process_alive/1`. A process whose exit has begun (`EXITED`) is
+    /// not alive, but the answer waits until `exit_process` is done: so
+    /// whoever got its `'DOWN'` or exit signal (even through a third
+    /// process) sees it dead, and whoever sees it dead has its `'DOWN'` in
+    /// the inbox already, as in BEAM. The wait is on another scheduler
+    /// finishing a bounded piece of work (with one scheduler it never
+    /// happens: the exit ran to its end before the caller was scheduled).
     pub fn is_alive(&self, pid: u64) -> bool {
-        self.procs.get(pid).is_some_and(|sh| sh.status.load(Ordering::SeqCst) != EXITED)
+        let Some(sh) = self.procs.get(pid) else { return false };
+        if sh.status.load(Ordering::SeqCst) != EXITED {
+            return true;
+        }
+        drop(sh);
+        while self.procs.get(pid).is_some() {
+            std::thread::yield_now();
+        }
+        false
     }
 
     pub fn register(&self, name: Atom, pid: u64) -> bool {
