@@ -670,8 +670,14 @@ impl Vm {
     }
 
     fn fire_timers(&self) {
+        // Before every pick: with no timer at all (a ring, a computation)
+        // not even the clock is read.
+        let due = self.sched.next_due.load(Ordering::Relaxed);
+        if due == u64::MAX {
+            return;
+        }
         let now = Instant::now();
-        if self.sched.next_due.load(Ordering::Relaxed) > self.ns_since_start(now) {
+        if due > self.ns_since_start(now) {
             return;
         }
         loop {
