@@ -1273,7 +1273,6 @@ fn rare(p: &mut Process, x: &mut [Term], ip: *const Op) -> Flow {
             } else {
                 p.msgs.remove(p.save);
             }
-            p.shared.taken.store(p.msgs.len(), std::sync::atomic::Ordering::Relaxed);
             p.save = 0;
             p.timer = None;
             p.timed_out = false;

@@ -28,7 +28,7 @@ use crate::op::Op;
 use crate::term::Term;
 use crate::vm::Vm;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -137,6 +137,11 @@ pub enum MsgKind {
     /// reference number `r`: the scheduler answers it between time slices
     /// (`bif::code::answer_code_checks`), when the stack is at rest.
     CheckCode { from: u64, r: u64, module: Atom },
+    /// `process_info(ThisPid, Items)` asked by `from` with reference number
+    /// `r` (`arity` 1: `process_info/1`; 2: the term is the item or list of
+    /// items): the scheduler answers it after a time slice
+    /// (`bif::procs::answer_info_requests`).
+    Info { from: u64, r: u64, arity: u8 },
 }
 
 /// The links and monitors of a process, which other processes change.
@@ -192,9 +197,8 @@ impl Inbox {
     /// capacity becomes the inbox's, so neither side reallocates in steady
     /// state). The lock is held only for the swap, not while the receiver
     /// takes the messages in. False if there was nothing.
-    /// `taken` is called with the messages taken, under the lock.
     #[inline]
-    pub fn take_into(&self, buf: &mut Vec<Message>, taken: impl FnOnce(&[Message])) -> bool {
+    pub fn take_into(&self, buf: &mut Vec<Message>) -> bool {
         debug_assert!(buf.is_empty());
         if self.is_empty() {
             return false;
@@ -202,7 +206,6 @@ impl Inbox {
         let mut q = self.q.lock().unwrap();
         self.nonempty.store(false, Ordering::SeqCst);
         std::mem::swap(&mut *q, buf);
-        taken(buf);
         true
     }
     /// The waiting messages, locked (`process_info`).
@@ -219,16 +222,13 @@ pub struct Shared {
     /// A waiting process, parked here until a message or its timer wakes it.
     pub parked: Mutex<Option<Box<Process>>>,
     pub links: Mutex<Links>,
-    /// An exit signal is in the inbox: the scheduler looks at it before the
-    /// next time slice, so a process that never receives still dies of it.
+    /// A signal (an exit signal, a `check_process_code` or `process_info`
+    /// request) is in the inbox: the scheduler takes it in before the next
+    /// time slice and after this one, so a process that never receives
+    /// still dies of an exit signal and answers requests.
     pub exit_signal: AtomicBool,
     /// The registered name (an atom index), or `NO_NAME`.
     pub name: AtomicU32,
-    /// How many messages the process has taken from the inbox into its
-    /// private queue (`Process::msgs`) and not yet removed: set by the
-    /// owner (under the inbox lock when it takes messages in), read by
-    /// `process_info(P, message_queue_len)` while P runs elsewhere.
-    pub taken: AtomicUsize,
 }
 
 /// `Shared::name` of a process without a registered name.
@@ -356,6 +356,9 @@ pub struct Process {
     /// `check_process_code` requests taken from the inbox, not answered
     /// yet: (asker, reference number, module).
     pub code_checks: Vec<(u64, u64, Atom)>,
+    /// `process_info` requests taken from the inbox, not answered yet:
+    /// (asker, reference number, items).
+    pub info_requests: Vec<(u64, u64, crate::bif::procs::InfoItems)>,
     /// The inbox's messages are swapped in here to be taken in (empty
     /// between two `take_inbox`; keeps its capacity).
     inbox_buf: Vec<Message>,
@@ -396,7 +399,6 @@ impl Process {
             links: Mutex::new(Links::default()),
             exit_signal: AtomicBool::new(false),
             name: AtomicU32::new(NO_NAME),
-            taken: AtomicUsize::new(0),
         });
         Process {
             pid,
@@ -419,6 +421,7 @@ impl Process {
             pending_exit: None,
             monitoring: Vec::new(),
             code_checks: Vec::new(),
+            info_requests: Vec::new(),
             inbox_buf: Vec::new(),
             send_cache: None,
         }
@@ -450,15 +453,7 @@ impl Process {
 
     fn take_inbox_slow(&mut self) -> bool {
         let mut buf = std::mem::take(&mut self.inbox_buf);
-        // `taken` counts the messages as in the private queue before the
-        // inbox lock is released, so `message_queue_len` read from
-        // elsewhere never misses them.
-        let before = self.msgs.len();
-        let sh = &self.shared;
-        let took = sh.inbox.take_into(&mut buf, |b| {
-            let n = b.iter().filter(|m| m.kind == MsgKind::Msg).count();
-            sh.taken.store(before + n, Ordering::Relaxed);
-        });
+        let took = self.shared.inbox.take_into(&mut buf);
         if !took {
             self.inbox_buf = buf;
             return false;
@@ -474,6 +469,12 @@ impl Process {
                 }
                 MsgKind::CheckCode { from, r, module } => {
                     self.code_checks.push((from, r, module));
+                }
+                MsgKind::Info { from, r, arity } => {
+                    // Checked by the asker; answered after this slice.
+                    if let Some(items) = crate::bif::procs::info_items(term, arity) {
+                        self.info_requests.push((from, r, items));
+                    }
                 }
                 MsgKind::Exit { from, link } => {
                     if self.pending_exit.is_some() {
@@ -495,7 +496,6 @@ impl Process {
                 }
             }
         }
-        self.shared.taken.store(self.msgs.len(), Ordering::Relaxed);
         self.inbox_buf = buf;
         added
     }

@@ -598,13 +598,29 @@ impl Vm {
             if !p.code_checks.is_empty() {
                 crate::bif::code::answer_code_checks(&mut p);
             }
-            let outcome = match p.pending_exit.take() {
+            let mut outcome = match p.pending_exit.take() {
                 Some(reason) => Outcome::Crash { class: Class::Exit, reason, trace: Term::NIL },
                 None => interp::run(&mut p, &mut x, self.sched.budget),
             };
-            if !p.code_checks.is_empty() && matches!(outcome, Outcome::Yield | Outcome::Wait) {
-                // Requests taken from the inbox during the slice.
-                crate::bif::code::answer_code_checks(&mut p);
+            if matches!(outcome, Outcome::Yield | Outcome::Wait) {
+                // Signals that came during the slice (an exit signal, a
+                // request): take them in now, while the process is at rest.
+                // If that brought a message or a kill, a waiting process runs
+                // again instead of parking (the inbox it would re-check is
+                // empty now).
+                if p.shared.exit_signal.load(Ordering::Acquire)
+                    && (p.take_inbox() || p.pending_exit.is_some())
+                    && matches!(outcome, Outcome::Wait)
+                {
+                    outcome = Outcome::Yield;
+                }
+                if !p.code_checks.is_empty() {
+                    crate::bif::code::answer_code_checks(&mut p);
+                }
+                if !p.info_requests.is_empty() {
+                    let status = if matches!(outcome, Outcome::Wait) { "waiting" } else { "runnable" };
+                    crate::bif::procs::answer_info_requests(&mut p, status);
+                }
             }
             match outcome {
                 Outcome::Yield => self.enqueue(p),

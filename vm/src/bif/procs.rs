@@ -3,7 +3,8 @@
 //! `exit/2`, `process_flag(trap_exit, _)`, `erlang:send_after/3`,
 //! `start_timer/3`, `cancel_timer/1`, `read_timer/1` — and the fun BIFs
 //! `fun_info/2` and `make_fun/3` (`fun M:F/A` with variable parts), and
-//! `process_info/1,2` and `registered/0`.
+//! `process_info/1,2` (by a request signal the target's scheduler answers:
+//! `process_info_request`) and `registered/0`.
 //!
 //! The rules are Erlang's (the `erlang` manual page, "Processes" in the
 //! reference manual); `Process::take_inbox` applies those of the receiving
@@ -11,13 +12,30 @@
 
 use super::{bif, BifDef};
 use crate::atom::{self, Atom};
+use crate::code::Special;
 use crate::process::{BifResult, Exc, Message, MsgKind, Process};
 use crate::term::*;
 use crate::vm::{down_message, SpawnOpts};
 
 pub const BIFS: &[BifDef] = &[
-    bif("erlang", "process_info", 1, |p, a| process_info(p, a[0], None)),
-    bif("erlang", "process_info", 2, |p, a| process_info(p, a[0], Some(a[1]))),
+    // About another process they must wait for its answer: written in
+    // minierl (`stdlib/lib/erts_process_info.mrl`), on top of
+    // `erts_internal:process_info/3`.
+    BifDef {
+        module: "erlang",
+        function: "process_info",
+        arity: 1,
+        fun: |_, _| Err(Exc::badarg()),
+        special: Special::Forward("erts_process_info", "process_info"),
+    },
+    BifDef {
+        module: "erlang",
+        function: "process_info",
+        arity: 2,
+        fun: |_, _| Err(Exc::badarg()),
+        special: Special::Forward("erts_process_info", "process_info"),
+    },
+    bif("erts_internal", "process_info", 3, process_info_request),
     bif("erlang", "registered", 0, |p, _| {
         let names: Vec<Term> = p.vm.registered_names().into_iter().map(Term::atom).collect();
         Ok(p.heap.list(&names))
@@ -188,7 +206,6 @@ fn demonitor(p: &mut Process, rt: Term, opts: Term) -> BifResult {
         p.msgs.retain(|m| !is_down_for(*m, r));
         if p.msgs.len() != before {
             p.save = p.save.min(p.msgs.len());
-            p.shared.taken.store(p.msgs.len(), std::sync::atomic::Ordering::Relaxed);
         }
     }
     Ok(if info { Term::bool(removed) } else { Term::TRUE })
@@ -294,105 +311,109 @@ const INFO_ALL: &[&str] = &[
     "suspending",
 ];
 
-/// `process_info(Pid)` and `process_info(Pid, Item | [Item])`.
-///
-/// Another process's private state is read only where that is safe: when
-/// it waits in `receive`, its parked `Box<Process>` is read under the
-/// `parked` lock (a waker must take that lock to run it, so it stays put
-/// and unchanged meanwhile) and the terms are copied into the caller's
-/// heap. A process that is runnable or running on another scheduler
-/// answers from its shared part only: `message_queue_len` is exact (the
-/// inbox plus the `taken` count the owner keeps), `messages` lists only the
-/// messages not yet taken in; its dictionary, monitors,
-/// current function, sizes and reductions are not readable, so they show
-/// as `[]`, `undefined` and 0.
-/// (BEAM would suspend the caller until the target answers; issue 3 keeps
-/// that for later, see spec/processes.md.)
-fn process_info(p: &mut Process, pid_t: Term, item: Option<Term>) -> BifResult {
-    let Some(pid) = pid_t.pid_number() else { return Err(Exc::badarg()) };
-    // Check the item(s) first: badarg even for a dead process.
-    let items: Option<Vec<Atom>> = match item {
-        None => None,
-        Some(t) if t.is_atom() => Some(vec![t.as_atom().unwrap()]),
-        Some(t) => {
-            let mut v = Vec::new();
-            let mut it = t.iter_list();
-            for e in it.by_ref() {
-                v.push(e.as_atom().ok_or_else(Exc::badarg)?);
-            }
-            if !it.tail().is_nil() {
-                return Err(Exc::badarg());
-            }
-            Some(v)
-        }
-    };
-    if let Some(v) = &items {
-        if v.iter().any(|a| !is_info_item(a.name())) {
-            return Err(Exc::badarg());
-        }
-    }
-    let undefined = Term::atom(atom::UNDEFINED);
-    let results: Vec<Term> = if pid == p.pid {
-        let list = info_list(p, items.as_deref());
-        let mut out = Vec::new();
-        for a in list {
-            let v = info_self(p, a);
-            out.push(v);
-        }
-        out
+/// What `process_info` was asked: `process_info/1`'s items, one item (the
+/// answer is that item's tuple), or a list of items (a list of tuples).
+#[derive(Clone, Debug)]
+pub enum InfoItems {
+    All,
+    One(Atom),
+    List(Vec<Atom>),
+}
+
+/// The items of `process_info(Pid, Item)` (`arity` 2) or `process_info(Pid)`
+/// (`arity` 1); `None` if one is not an item (badarg).
+pub fn info_items(item: Term, arity: u8) -> Option<InfoItems> {
+    let items = if arity == 1 {
+        InfoItems::All
+    } else if let Some(a) = item.as_atom() {
+        InfoItems::One(a)
     } else {
-        let vm = p.vm;
-        let Some(sh) = vm.shared_of_pid(pid) else { return Ok(undefined) };
-        let parked = sh.parked.lock().unwrap();
-        if sh.status.load(std::sync::atomic::Ordering::Acquire) == crate::process::EXITED {
-            return Ok(undefined);
+        let mut v = Vec::new();
+        let mut it = item.iter_list();
+        for e in it.by_ref() {
+            v.push(e.as_atom()?);
         }
-        let mut out = Vec::new();
-        match parked.as_ref() {
-            Some(other) if sh.status.load(std::sync::atomic::Ordering::Acquire) == crate::process::WAITING => {
-                let list = info_list(other, items.as_deref());
-                let words = other.heap.capacity_words();
-                for a in list {
-                    let v = info_of(&mut p.heap, other, words, a, "waiting", true);
-                    out.push(v);
-                }
-            }
-            _ => {
-                drop(parked);
-                let status = match sh.status.load(std::sync::atomic::Ordering::Acquire) {
-                    crate::process::RUNNING => "running",
-                    crate::process::WAITING => "waiting",
-                    crate::process::EXITED => return Ok(undefined),
-                    _ => "runnable",
-                };
-                let named = sh.name.load(std::sync::atomic::Ordering::Acquire) != crate::process::NO_NAME;
-                let list: Vec<Atom> = match &items {
-                    Some(v) => v.clone(),
-                    None => {
-                        let mut v: Vec<Atom> = Vec::new();
-                        if named {
-                            v.push(atom::intern("registered_name"));
-                        }
-                        v.extend(INFO_ALL.iter().map(|n| atom::intern(n)));
-                        v
-                    }
-                };
-                for a in list {
-                    let v = info_shared(p, &sh, a, status);
-                    out.push(v);
-                }
-            }
+        if !it.tail().is_nil() {
+            return None;
         }
-        out
+        InfoItems::List(v)
     };
-    match item {
+    let ok = match &items {
+        InfoItems::All => true,
+        InfoItems::One(a) => is_info_item(a.name()),
+        InfoItems::List(v) => v.iter().all(|a| is_info_item(a.name())),
+    };
+    ok.then_some(items)
+}
+
+/// `erts_internal:process_info(Pid, Item, Arity)`, the first half of
+/// `process_info/1,2` (`erts_process_info.mrl` is the second):
+/// - `badarg` (an atom) for a bad pid or item, even of a dead process;
+/// - `{value, Answer}` about the caller itself (everything exact, `status`
+///   is `running`) or a process that does not exist (`undefined`);
+/// - `{wait, Ref}` otherwise: the caller now monitors the process (`Ref`)
+///   and has sent it an `Info` signal; its scheduler answers between two of
+///   its time slices, when it is at rest (`answer_info_requests`), with
+///   `{'$process_info', Ref, Answer}`, or the `'DOWN'` comes first.
+///
+/// So no process ever reads another's private state, and every answer is
+/// exact, as in BEAM (which also sends the target a signal and waits).
+fn process_info_request(p: &mut Process, a: &[Term]) -> BifResult {
+    let badarg = Ok(Term::atom(atom::BADARG));
+    let (Some(pid), Some(arity)) = (a[0].pid_number(), a[2].as_small()) else { return badarg };
+    let Some(items) = info_items(a[1], arity as u8) else { return badarg };
+    let value = |p: &mut Process, v: Term| Ok(p.heap.tuple(&[Term::atom(atom::intern("value")), v]));
+    if pid == p.pid {
+        let v = info_answer(p, &items, "running", None);
+        return value(p, v);
+    }
+    let vm = p.vm;
+    let r = vm.make_ref();
+    if !vm.monitor(p.pid, pid, r, None) {
+        return value(p, Term::atom(atom::UNDEFINED));
+    }
+    p.monitoring.push((r, pid));
+    vm.deliver(pid, Message::copy(MsgKind::Info { from: p.pid, r, arity: arity as u8 }, a[1]));
+    let rt = p.heap.reference(r);
+    Ok(p.heap.tuple(&[Term::atom(atom::intern("wait")), rt]))
+}
+
+/// `p`'s answer about itself, built on its heap; `status` is what it is
+/// doing (`running` when it asks about itself, `waiting` or `runnable`
+/// when its scheduler answers a request between two slices).
+/// `hide`: the monitor of the request being answered, which
+/// `monitored_by` does not show (the asker did not make it).
+fn info_answer(p: &mut Process, items: &InfoItems, status: &str, hide: Option<u64>) -> Term {
+    let list = match items {
+        InfoItems::All => info_list(p, None),
+        InfoItems::One(a) => vec![*a],
+        InfoItems::List(v) => v.clone(),
+    };
+    let results: Vec<Term> = list.into_iter().map(|a| info_self(p, a, status, hide)).collect();
+    match items {
         // Not registered: `[]` alone, `{registered_name, []}` in a list.
-        Some(t) if t.is_atom() && t.as_atom().map(|a| a.name()) == Some("registered_name") => {
+        InfoItems::One(a) if a.name() == "registered_name" => {
             let v = results[0].tuple_elements().map(|e| e[1]).unwrap_or(Term::NIL);
-            Ok(if v.is_nil() { Term::NIL } else { results[0] })
+            if v.is_nil() {
+                Term::NIL
+            } else {
+                results[0]
+            }
         }
-        Some(t) if t.is_atom() => Ok(results[0]),
-        _ => Ok(p.heap.list(&results)),
+        InfoItems::One(_) => results[0],
+        _ => p.heap.list(&results),
+    }
+}
+
+/// Answer the `process_info` requests `p` has taken in. Called by the
+/// scheduler after a time slice that ended in a yield (`status`
+/// `runnable`) or a wait (`waiting`), when `p.ip` and the stack are at rest.
+pub fn answer_info_requests(p: &mut Process, status: &str) {
+    for (from, r, items) in std::mem::take(&mut p.info_requests) {
+        let v = info_answer(p, &items, status, Some(r));
+        let rt = p.heap.reference(r);
+        let t = p.heap.tuple(&[Term::atom(atom::intern("$process_info")), rt, v]);
+        p.vm.deliver(from, Message::copy(MsgKind::Msg, t));
     }
 }
 
@@ -415,12 +436,12 @@ fn info_list(q: &Process, items: Option<&[Atom]>) -> Vec<Atom> {
     }
 }
 
-fn info_self(p: &mut Process, a: Atom) -> Term {
+fn info_self(p: &mut Process, a: Atom, status: &str, hide: Option<u64>) -> Term {
     // Build on the heap taken out for the while, so `p` can be read; the
     // terms read from `p` are already on that heap (no copy).
     let mut h = std::mem::replace(&mut p.heap, crate::heap::Heap::new());
     let words = h.capacity_words();
-    let t = info_of(&mut h, p, words, a, "running", false);
+    let t = info_of(&mut h, p, words, a, status, hide);
     let spare = std::mem::replace(&mut p.heap, h);
     drop(spare);
     t
@@ -430,6 +451,24 @@ fn mfa_tuple(h: &mut crate::heap::Heap, m: Atom, f: Atom, a: u8) -> Term {
     h.tuple(&[Term::atom(m), Term::atom(f), Term::small(a as i64)])
 }
 
+/// The function `q` is in: where it resumes, or, when that is the
+/// `erts_process_info` helper (it asks about itself, or waits for another
+/// process's answer), the function that called `process_info`, as BEAM
+/// shows the caller of a BIF.
+fn current_function(q: &Process) -> Option<(Atom, Atom, u8)> {
+    let helper = atom::intern("erts_process_info");
+    let here = function_of(q, q.ip)?;
+    if here.0 != helper {
+        return Some(here);
+    }
+    q.stack
+        .iter()
+        .rev()
+        .filter_map(|t| t.as_cp())
+        .filter_map(|cp| function_of(q, cp as *const crate::op::Op))
+        .find(|f| f.0 != helper)
+}
+
 /// The function holding code address `ip`, if any.
 fn function_of(p: &Process, ip: *const crate::op::Op) -> Option<(Atom, Atom, u8)> {
     let inst = p.vm.code.instance_of(ip)?;
@@ -437,12 +476,11 @@ fn function_of(p: &Process, ip: *const crate::op::Op) -> Option<(Atom, Atom, u8)
     Some((inst.module, f.name, f.arity))
 }
 
-/// One item about `q` (a parked process, or `p` itself), built on `p`'s heap.
-/// `q_words`: the words of `q`'s heap (`q.heap` is a stand-in when `q`
-/// is the caller); `copy`: the terms of `q` live on another heap.
-fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, status: &str, copy: bool) -> Term {
+/// One item about `q`, built on `h`, which is `q`'s own heap taken out
+/// for the while (`info_self`): `q.heap` is a stand-in, `q_words` the size
+/// of the real one, and `q`'s terms are already on `h`.
+fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, status: &str, hide: Option<u64>) -> Term {
     let name = a.name();
-    let copy = |h: &mut crate::heap::Heap, t: Term| if copy { crate::heap::copy_term(t, h) } else { t };
     let v = match name {
         "registered_name" => match q.shared.name.load(std::sync::atomic::Ordering::Acquire) {
             crate::process::NO_NAME => Term::NIL,
@@ -450,7 +488,7 @@ fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, stat
         },
         "status" => Term::atom(atom::intern(status)),
         "current_function" => {
-            let (m, f, ar) = function_of(q, q.ip).unwrap_or(q.initial_call);
+            let (m, f, ar) = current_function(q).unwrap_or(q.initial_call);
             mfa_tuple(h, m, f, ar)
         }
         "initial_call" => {
@@ -463,11 +501,8 @@ fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, stat
         }
         "messages" => {
             let mut v: Vec<Term> = q.msgs.iter().copied().collect();
-            for t in v.iter_mut() {
-                *t = copy(h, *t);
-            }
-            // Those not taken in yet are always copied (even about the
-            // caller itself: the inbox owns their memory until then).
+            // Those not taken in yet are copied: the inbox owns their
+            // memory until then.
             let inbox = q.shared.inbox.lock();
             v.extend(inbox.iter().filter(|m| m.kind == MsgKind::Msg).map(|m| m.copy_to(h)));
             drop(inbox);
@@ -478,11 +513,8 @@ fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, stat
             h.list(&l)
         }
         "dictionary" => {
-            let d = q.dict.clone();
             let mut v = Vec::new();
-            for (k, val) in d {
-                let k = copy(h, k);
-                let val = copy(h, val);
+            for &(k, val) in q.dict.iter() {
                 v.push(h.tuple(&[k, val]));
             }
             h.list(&v)
@@ -504,51 +536,19 @@ fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, stat
             h.list(&v)
         }
         "monitored_by" => {
-            let l: Vec<Term> = q.shared.links.lock().unwrap().monitors.iter().map(|m| Term::pid(m.1)).collect();
+            let l: Vec<Term> = q
+                .shared
+                .links
+                .lock()
+                .unwrap()
+                .monitors
+                .iter()
+                .filter(|m| Some(m.0) != hide)
+                .map(|m| Term::pid(m.1))
+                .collect();
             h.list(&l)
         }
         _ => Term::atom(atom::UNDEFINED),
     };
     h.tuple(&[Term::atom(a), v])
-}
-
-/// One item about a process running or runnable on another scheduler:
-/// what its shared part tells (see `process_info`).
-fn info_shared(p: &mut Process, sh: &crate::process::Shared, a: Atom, status: &str) -> Term {
-    let v = match a.name() {
-        "registered_name" => match sh.name.load(std::sync::atomic::Ordering::Acquire) {
-            crate::process::NO_NAME => Term::NIL,
-            n => Term::atom(Atom(n)),
-        },
-        "status" => Term::atom(atom::intern(status)),
-        "message_queue_len" => {
-            // Under the inbox lock: the owner moves messages from the inbox
-            // to its private queue and updates `taken` under that lock.
-            let inbox = sh.inbox.lock();
-            let n = inbox.iter().filter(|m| m.kind == crate::process::MsgKind::Msg).count();
-            Term::small((n + sh.taken.load(std::sync::atomic::Ordering::Relaxed)) as i64)
-        }
-        "messages" => {
-            let inbox = sh.inbox.lock();
-            let v: Vec<Term> =
-                inbox.iter().filter(|m| m.kind == MsgKind::Msg).map(|m| m.copy_to(&mut p.heap)).collect();
-            drop(inbox);
-            p.heap.list(&v)
-        }
-        "links" => {
-            let l: Vec<Term> = sh.links.lock().unwrap().links.iter().map(|&x| Term::pid(x)).collect();
-            p.heap.list(&l)
-        }
-        "monitored_by" => {
-            let l: Vec<Term> = sh.links.lock().unwrap().monitors.iter().map(|m| Term::pid(m.1)).collect();
-            p.heap.list(&l)
-        }
-        "dictionary" | "monitors" | "suspending" => Term::NIL,
-        "trap_exit" => Term::FALSE,
-        "error_handler" => Term::atom(atom::intern("error_handler")),
-        "priority" => Term::atom(atom::intern("normal")),
-        "current_function" | "initial_call" => Term::atom(atom::UNDEFINED),
-        _ => Term::small(0),
-    };
-    p.heap.tuple(&[Term::atom(a), v])
 }
