@@ -28,7 +28,7 @@ use crate::op::Op;
 use crate::term::Term;
 use crate::vm::Vm;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -219,12 +219,8 @@ pub struct Shared {
     pub pid: u64,
     pub inbox: Inbox,
     pub status: AtomicU8,
-    /// A waiting process (a `Box<Process>` turned into a raw pointer),
-    /// parked here until a message, a signal or its timer wakes it; null
-    /// otherwise. Written only by `park` before it stores `WAITING`, taken
-    /// only by the winner of the `WAITING → RUNNABLE` exchange (`wake`):
-    /// the status is the lock, so the hand-over costs no mutex.
-    parked: AtomicPtr<Process>,
+    /// A waiting process, parked here until a message or its timer wakes it.
+    pub parked: Mutex<Option<Box<Process>>>,
     pub links: Mutex<Links>,
     /// A signal (an exit signal, a `check_process_code` or `process_info`
     /// request) is in the inbox: the scheduler takes it in before the next
@@ -233,17 +229,6 @@ pub struct Shared {
     pub exit_signal: AtomicBool,
     /// The registered name (an atom index), or `NO_NAME`.
     pub name: AtomicU32,
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        let p = *self.parked.get_mut();
-        if !p.is_null() {
-            // SAFETY: a parked pointer comes from `Box::into_raw` and was not
-            // taken out (we are its last owner).
-            drop(unsafe { Box::from_raw(p) });
-        }
-    }
 }
 
 /// `Shared::name` of a process without a registered name.
@@ -260,25 +245,11 @@ impl Shared {
         }
         self.wake()
     }
-    /// Park the process `p` (its own shared part): the first half of the
-    /// wait. The caller then stores `WAITING` and re-checks the inbox
-    /// (`Vm::park`).
-    pub fn park(&self, p: Box<Process>) {
-        debug_assert!(std::ptr::eq(&*p.shared, self));
-        let old = self.parked.swap(Box::into_raw(p), Ordering::Relaxed);
-        debug_assert!(old.is_null(), "parked twice");
-    }
-
     /// Move a waiting process back to runnable; returns it if we won.
     pub fn wake(&self) -> Option<Box<Process>> {
         // SeqCst: the other half of the parking re-check (`Inbox`).
         if self.status.compare_exchange(WAITING, RUNNABLE, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
-            let p = self.parked.swap(std::ptr::null_mut(), Ordering::Acquire);
-            debug_assert!(!p.is_null(), "a WAITING process is parked");
-            // SAFETY: `park` stored a pointer from `Box::into_raw` before it
-            // set WAITING (SeqCst, so visible to our SeqCst exchange), and
-            // only the one winner of the exchange takes it out.
-            (!p.is_null()).then(|| unsafe { Box::from_raw(p) })
+            self.parked.lock().unwrap().take()
         } else {
             None
         }
@@ -424,7 +395,7 @@ impl Process {
             pid,
             inbox: Inbox::new(),
             status: AtomicU8::new(RUNNABLE),
-            parked: AtomicPtr::new(std::ptr::null_mut()),
+            parked: Mutex::new(None),
             links: Mutex::new(Links::default()),
             exit_signal: AtomicBool::new(false),
             name: AtomicU32::new(NO_NAME),

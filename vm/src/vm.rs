@@ -671,7 +671,7 @@ impl Vm {
         let sh = p.shared.clone();
         let timer = p.timer;
         let pid = p.pid;
-        sh.park(p);
+        *sh.parked.lock().unwrap() = Some(p);
         // SeqCst: the Dekker handshake with a sender (`process::Inbox`).
         sh.status.store(WAITING, Ordering::SeqCst);
         if let Some(t) = timer {
