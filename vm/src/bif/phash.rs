@@ -41,16 +41,8 @@ const NIL_WORD: u32 = 2;
 /// The hash of `[]` when it is the first term hashed.
 const NIL_FIRST: u32 = 3_468_870_702;
 
-fn mix(mut a: u32, mut b: u32, mut c: u32) -> u32 {
-    a = a.wrapping_sub(b).wrapping_sub(c) ^ (c >> 13);
-    b = b.wrapping_sub(c).wrapping_sub(a) ^ (a << 8);
-    c = c.wrapping_sub(a).wrapping_sub(b) ^ (b >> 13);
-    a = a.wrapping_sub(b).wrapping_sub(c) ^ (c >> 12);
-    b = b.wrapping_sub(c).wrapping_sub(a) ^ (a << 16);
-    c = c.wrapping_sub(a).wrapping_sub(b) ^ (b >> 5);
-    a = a.wrapping_sub(b).wrapping_sub(c) ^ (c >> 3);
-    b = b.wrapping_sub(c).wrapping_sub(a) ^ (a << 10);
-    c.wrapping_sub(a).wrapping_sub(b) ^ (b >> 15)
+fn mix(a: u32, b: u32, c: u32) -> u32 {
+    mix3(a, b, c).2
 }
 
 /// Jenkins' block hash of `bytes`, seeded with `init`.
@@ -62,9 +54,7 @@ fn block_hash(bytes: &[u8], init: u32) -> u32 {
         a = a.wrapping_add(word(&k[0..4]));
         b = b.wrapping_add(word(&k[4..8]));
         c = c.wrapping_add(word(&k[8..12]));
-        // The full mix, returning all three words.
-        let (na, nb, nc) = mix3(a, b, c);
-        (a, b, c) = (na, nb, nc);
+        (a, b, c) = mix3(a, b, c);
     }
     let rest = chunks.remainder();
     c = c.wrapping_add(bytes.len() as u32);
