@@ -275,7 +275,8 @@ pub const BIFS: &[BifDef] = &[
         Ok(p.heap.list(&v))
     }),
     bif("erlang", "display", 1, |_, a| {
-        println!("{:?}", a[0]);
+        let bytes = crate::format::display::display_bytes(&crate::format::from_term(a[0]));
+        crate::format::out::write_bytes(crate::format::out::Device::Stdout, &bytes);
         Ok(Term::TRUE)
     }),
     bif("erlang", "monotonic_time", 0, |p, _| {

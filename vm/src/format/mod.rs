@@ -12,6 +12,7 @@
 //! printing algorithms on their own tree makes them testable with terms
 //! parsed from the text real Erlang prints (`testdata/`).
 
+pub mod display;
 pub mod float;
 pub mod fmt;
 pub mod out;
