@@ -9,6 +9,10 @@ use crate::term::*;
 use num_bigint::BigInt;
 use num_traits::Num;
 
+/// The largest tuple a BIF builds (OTP's `MAX_ARITY`, 2^24 - 1): beyond it
+/// `make_tuple` and `append_element` fail with `badarg`, never try to allocate.
+const MAX_TUPLE_ARITY: i64 = (1 << 24) - 1;
+
 pub const BIFS: &[BifDef] = &[
     bif("erlang", "is_integer", 1, |_, a| Ok(Term::bool(a[0].is_integer()))),
     bif("erlang", "is_float", 1, |_, a| Ok(Term::bool(a[0].is_float()))),
@@ -102,7 +106,11 @@ pub const BIFS: &[BifDef] = &[
     bif("erlang", "binary_to_existing_atom", 1, |_, a| make_atom(bin_text(a[0]), true)),
     bif("erlang", "binary_to_existing_atom", 2, |_, a| make_atom(bin_text_in(a[0], a[1])?, true)),
     bif("erlang", "tuple_to_list", 1, |p, a| a[0].tuple_elements().map(|t| p.heap.list(t)).ok_or_else(Exc::badarg)),
-    bif("erlang", "list_to_tuple", 1, |p, a| a[0].list_to_vec().map(|v| p.heap.tuple(&v)).ok_or_else(Exc::badarg)),
+    bif("erlang", "list_to_tuple", 1, |p, a| match a[0].list_to_vec() {
+        Some(v) if v.len() as i64 <= MAX_TUPLE_ARITY => Ok(p.heap.tuple(&v)),
+        Some(_) => Err(Exc::error(Term::atom(atom::SYSTEM_LIMIT))),
+        None => Err(Exc::badarg()),
+    }),
     bif("erlang", "binary_to_list", 1, |p, a| match a[0].binary_bytes() {
         Some(b) if a[0].is_binary() => Ok(p.heap.bytes_list(b)),
         _ => Err(Exc::badarg()),
@@ -130,11 +138,11 @@ pub const BIFS: &[BifDef] = &[
         None => Err(Exc::badarg()),
     }),
     bif("erlang", "make_tuple", 2, |p, a| match a[0].as_small() {
-        Some(n) if n >= 0 => Ok(p.heap.tuple(&vec![a[1]; n as usize])),
+        Some(n) if (0..=MAX_TUPLE_ARITY).contains(&n) => Ok(p.heap.tuple(&vec![a[1]; n as usize])),
         _ => Err(Exc::badarg()),
     }),
     bif("erlang", "make_tuple", 3, |p, a| {
-        let n = a[0].as_small().filter(|n| *n >= 0).ok_or_else(Exc::badarg)? as usize;
+        let n = a[0].as_small().filter(|n| (0..=MAX_TUPLE_ARITY).contains(n)).ok_or_else(Exc::badarg)? as usize;
         let mut v = vec![a[1]; n];
         // The last occurrence of a position wins.
         for e in a[2].list_to_vec().ok_or_else(Exc::badarg)? {
@@ -167,12 +175,12 @@ pub const BIFS: &[BifDef] = &[
         Ok(p.heap.tuple(&v))
     }),
     bif("erlang", "append_element", 2, |p, a| match a[0].tuple_elements() {
-        Some(t) => {
+        Some(t) if (t.len() as i64) < MAX_TUPLE_ARITY => {
             let mut v = t.to_vec();
             v.push(a[1]);
             Ok(p.heap.tuple(&v))
         }
-        None => Err(Exc::badarg()),
+        _ => Err(Exc::badarg()),
     }),
     bif("erlang", "error", 1, |_, a| Err(Exc::error(a[0]))),
     bif("erlang", "error", 2, |_, a| {
