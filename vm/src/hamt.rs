@@ -31,15 +31,18 @@
 //! - a non-head node has at least two children, or exactly one child that is
 //!   a node (a single leaf is stored in its parent's slot instead);
 //! - so the shape of the trie, and the order in which `MapIter` visits it,
-//!   depends only on the set of keys: iteration order is ascending by hash,
-//!   then by `cmp_exact` among keys of equal hash. That is the order in which
-//!   minierl prints, lists and folds a map of more than 32 keys (OTP uses its
-//!   own hash function, so its order for such maps differs).
+//!   depends only on the set of keys: iteration order is ascending by
+//!   `key_hash`, then by `cmp_exact` among keys of equal hash.
 //!
-//! The hash (`key_hash`) is minierl's own, computed from the value of a term
-//! (atoms by name, never by table index), so it is the same in every run and
-//! on every scheduler; terms equal under `=:=` hash equally (`0.0` and `-0.0`
-//! included).
+//! `key_hash` is built from OTP 25's own 32-bit map hash (`otp_map_hash`),
+//! its nibbles reversed and complemented, so `MapIter` visits OTP's trie
+//! slots from the last to the first: that is the order of OTP's
+//! `maps:to_list/1`, and its reverse is the order in which OTP folds,
+//! iterates and prints a map (`format::from_term` and `maps.mrl` reverse it).
+//! The hash is computed from the value of a term, so it is the same in every
+//! run and on every scheduler; terms equal under `=:=` hash equally (`0.0`
+//! and `-0.0` included). Atoms hash by their name where OTP uses their index
+//! in its atom table, so maps with atom keys are in minierl's own order.
 
 use crate::heap::Heap;
 use crate::term::*;
@@ -62,122 +65,207 @@ fn nibble(h: u64, depth: u32) -> u32 {
 
 // ---------------------------------------------------------------- hashing
 
-struct Hasher(u64);
-
-impl Hasher {
-    #[inline]
-    fn feed(&mut self, x: u64) {
-        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn bytes(&mut self, b: &[u8]) {
-        let mut chunks = b.chunks_exact(8);
-        for c in chunks.by_ref() {
-            self.feed(u64::from_le_bytes(c.try_into().unwrap()));
-        }
-        let mut last = [0u8; 8];
-        let r = chunks.remainder();
-        last[..r.len()].copy_from_slice(r);
-        self.feed(u64::from_le_bytes(last) ^ ((b.len() as u64) << 56));
-    }
-}
-
-/// The splitmix64 finaliser: spreads every input bit over the whole word, so
-/// the top nibbles the trie uses first are well mixed.
-#[inline]
-fn finish(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// A 64-bit hash of a term's value, equal for terms equal under `=:=`.
+/// Where a map's keys go, as a 64-bit trie key: OTP 25's 32-bit map hash
+/// with its nibbles reversed and complemented in the high half (so the trie,
+/// which takes nibbles from the top, walks OTP's slots from the last to the
+/// first: `MapIter`'s order is OTP's `maps:to_list` order), and the same hash
+/// with salt 1 in the low half, used only by keys whose 32-bit hashes are
+/// equal (OTP rehashes those too; its exact scheme there is not modelled).
 pub fn key_hash(t: Term) -> u64 {
-    if let Some(i) = t.as_small() {
-        return finish(i as u64 ^ 0x1234_5678_9abc_def1);
+    let hi = !nibbles_reversed(otp_map_hash(t, 0));
+    let lo = !nibbles_reversed(otp_map_hash(t, 1));
+    ((hi as u64) << 32) | lo as u64
+}
+
+/// `x` with its eight nibbles in the opposite order (nibble 0 on top).
+#[inline]
+fn nibbles_reversed(x: u32) -> u32 {
+    let x = x.swap_bytes();
+    ((x & 0x0F0F_0F0F) << 4) | ((x >> 4) & 0x0F0F_0F0F)
+}
+
+/// OTP 25's hash of a map key (erts' internal hash, seeded with `salt`),
+/// computed from the term's value as OTP lays it out in 64-bit words. The
+/// result decides the order in which OTP lists, folds and prints a map of
+/// more than 32 keys, so it is reproduced exactly for numbers, strings,
+/// lists, tuples, binaries and maps of those. OTP hashes an atom, a pid or
+/// a fun by the raw word it is stored as (an atom's index in the atom table,
+/// which depends on everything the node loaded before); minierl uses the
+/// hash of the atom's name in place of that index, so the order of maps
+/// with such keys is minierl's own.
+pub fn otp_map_hash(t: Term, salt: u32) -> u32 {
+    use crate::bif::phash::{atom_text_hash, block_hash, hconst, mix3};
+    enum Item {
+        T(Term),
+        /// The end of a cons cell whose tail is not a list.
+        Cdr,
+        /// An inner trie node of a map being hashed as a key.
+        Node(Term),
     }
-    let mut h = Hasher(0x9e37_79b9_7f4a_7c15);
-    let mut stack: SmallVec<[Term; 16]> = SmallVec::new();
-    stack.push(t);
-    while let Some(t) = stack.pop() {
-        match t.kind() {
-            Kind::Small => {
-                h.feed(1);
-                h.feed(t.small_value() as u64);
-            }
-            Kind::BigInt => {
-                h.feed(if header_kind(t.header()) == KIND_NEG_BIG { 3 } else { 2 });
-                for &l in t.payload() {
-                    h.feed(l);
+    const SALT: u32 = 3_432_918_353;
+    #[inline]
+    fn h2(x: u32, y: u32, k: u32, hash: u32) -> u32 {
+        mix3(k.wrapping_add(x), k.wrapping_add(y), hash).2
+    }
+    #[inline]
+    fn word(raw: u64, hash: u32) -> u32 {
+        h2(raw as u32, (raw >> 32) as u32, hconst(1), hash)
+    }
+    fn big(v: &num_bigint::BigInt, hash: u32) -> u32 {
+        let k = if v.sign() == num_bigint::Sign::Minus { hconst(10) } else { hconst(11) };
+        let mut h = hash;
+        for d in v.magnitude().to_u64_digits() {
+            h = h2(d as u32, (d >> 32) as u32, k, h);
+        }
+        h
+    }
+    /// An OTP small integer (60 bits) is an immediate word.
+    fn small_word(i: i64) -> Option<u64> {
+        (-(1i64 << 59)..(1i64 << 59)).contains(&i).then_some(((i as u64) << 4) | 0xF)
+    }
+    let mut hash = salt ^ SALT;
+    let mut stack: SmallVec<[Item; 16]> = SmallVec::new();
+    let mut item = Item::T(t);
+    loop {
+        match item {
+            Item::Cdr => hash = (hash ^ hconst(18)).rotate_left(17),
+            Item::Node(node) => {
+                // OTP pushes a node's slots first to last; ours are stored
+                // last slot first.
+                let (_, children) = parts(node);
+                for &c in children.iter().rev() {
+                    if c.is_cons() {
+                        let (k, v) = c.cons_unchecked();
+                        stack.push(Item::T(v));
+                        stack.push(Item::T(k));
+                    } else {
+                        stack.push(Item::Node(c));
+                    }
                 }
             }
-            Kind::Float => {
-                let f = t.as_float().unwrap();
-                // 0.0 =:= -0.0 in OTP 25.
-                let f = if f == 0.0 { 0.0 } else { f };
-                h.feed(4);
-                h.feed(f.to_bits());
-            }
-            Kind::Atom => {
-                h.feed(5);
-                h.bytes(t.atom_name().unwrap().as_bytes());
-            }
-            Kind::Ref => {
-                h.feed(6);
-                h.feed(t.ref_number().unwrap());
-            }
-            Kind::Pid => {
-                h.feed(7);
-                h.feed(t.pid_number().unwrap());
-            }
-            Kind::Nil => h.feed(8),
-            Kind::Tuple => {
-                let el = t.tuple_unchecked();
-                h.feed(9);
-                h.feed(el.len() as u64);
-                stack.extend(el.iter().rev().copied());
-            }
-            Kind::Cons => {
-                let (hd, tl) = t.cons_unchecked();
-                h.feed(10);
-                stack.push(tl);
-                stack.push(hd);
-            }
-            Kind::Binary => {
-                h.feed(11);
-                h.feed(t.bit_size().unwrap());
-                h.bytes(t.binary_bytes().unwrap());
-            }
-            Kind::Map => {
-                h.feed(12);
-                h.feed(t.map_size().unwrap() as u64);
-                // The visiting order depends only on the keys (module docs).
-                let n = stack.len();
-                for (k, v) in t.map_entries().unwrap() {
-                    stack.push(k);
-                    stack.push(v);
+            Item::T(term) => match term.kind() {
+                Kind::Small => match small_word(term.small_value()) {
+                    Some(w) => hash = word(w, hash),
+                    None => hash = big(&num_bigint::BigInt::from(term.small_value()), hash),
+                },
+                Kind::BigInt => {
+                    let v = term.to_bigint().unwrap_or_default();
+                    match i64::try_from(&v).ok().and_then(small_word) {
+                        Some(w) => hash = word(w, hash),
+                        None => hash = big(&v, hash),
+                    }
                 }
-                stack[n..].reverse();
-            }
-            Kind::Fun | Kind::ExportFun => match t.fun_view().unwrap() {
-                FunView::Local { module, index, uniq, free, entry, .. } => {
-                    h.feed(13);
-                    h.bytes(module.name().as_bytes());
-                    h.feed(index as u64);
-                    h.feed(uniq as u64);
-                    h.feed(entry as *const FunEntry as u64);
-                    stack.extend(free.iter().rev().copied());
+                Kind::Atom => {
+                    let idx = atom_text_hash(term.atom_name().unwrap_or("")) as u64;
+                    hash = word((idx << 6) | 0xB, hash);
                 }
-                FunView::Export { module, function, arity } => {
-                    h.feed(14);
-                    h.bytes(module.name().as_bytes());
-                    h.bytes(function.name().as_bytes());
-                    h.feed(arity as u64);
+                Kind::Nil => hash = word(0x3B, hash),
+                Kind::Pid => hash = word((term.pid_number().unwrap_or(0) << 4) | 0x3, hash),
+                Kind::Ref => {
+                    let n = term.ref_number().unwrap_or(0);
+                    hash = h2(n as u32, (n >> 32) as u32, hconst(7), hash);
                 }
+                Kind::Float => {
+                    let f = term.as_float().unwrap_or(0.0);
+                    let bits = if f == 0.0 { 0 } else { f.to_bits() };
+                    hash = h2(bits as u32, (bits >> 32) as u32, hconst(12), hash);
+                }
+                Kind::Cons => {
+                    // Runs of byte-valued elements go four at a time; the
+                    // run ends at the list's tail or at another element.
+                    let (mut c, mut sh) = (0u32, 0u32);
+                    let mut cur = term;
+                    let stop = loop {
+                        let (h, tl) = cur.cons_unchecked();
+                        match h.as_small() {
+                            Some(b @ 0..=255) => {
+                                sh = (sh << 8).wrapping_add(b as u32);
+                                if c == 3 {
+                                    hash = h2(sh, 0, hconst(4), hash);
+                                    c = 0;
+                                    sh = 0;
+                                } else {
+                                    c += 1;
+                                }
+                                if !tl.is_cons() {
+                                    break None;
+                                }
+                                cur = tl;
+                            }
+                            _ => break Some((h, tl)),
+                        }
+                    };
+                    if c > 0 {
+                        hash = h2(sh, c, hconst(22), hash);
+                    }
+                    item = match stop {
+                        // The tail is hashed next, as a term of its own.
+                        None => Item::T(cur.cons_unchecked().1),
+                        Some((h, tl)) => {
+                            hash = (hash ^ hconst(17)).rotate_left(17);
+                            stack.push(Item::T(tl));
+                            if !tl.is_cons() {
+                                stack.push(Item::Cdr);
+                            }
+                            Item::T(h)
+                        }
+                    };
+                    continue;
+                }
+                Kind::Tuple => {
+                    let el = term.tuple_unchecked();
+                    hash = h2(el.len() as u32, 0, hconst(9), hash);
+                    stack.extend(el.iter().rev().map(|&e| Item::T(e)));
+                }
+                Kind::Map => {
+                    let n = term.map_size().unwrap_or(0) as u32;
+                    hash = h2(n, 0, hconst(16), hash);
+                    match term.map_flat() {
+                        Some(f) => {
+                            for kv in f.chunks_exact(2).rev() {
+                                stack.push(Item::T(kv[1]));
+                                stack.push(Item::T(kv[0]));
+                            }
+                        }
+                        None => stack.push(Item::Node(term)),
+                    }
+                }
+                Kind::Binary => {
+                    let bits = term.bit_size().unwrap_or(0);
+                    let bytes = term.binary_bytes().unwrap_or(&[]);
+                    let whole = (bits / 8) as usize;
+                    let tail = (bits % 8) as u32;
+                    let con = hconst(13).wrapping_add(hash);
+                    if whole == 0 && tail == 0 {
+                        hash = con;
+                    } else {
+                        hash = block_hash(&bytes[..whole], con);
+                        if tail > 0 {
+                            hash = h2(tail, (bytes[whole] >> (8 - tail)) as u32, hconst(15), hash);
+                        }
+                    }
+                }
+                Kind::Fun | Kind::ExportFun => match term.fun_view() {
+                    Some(FunView::Local { module, index, uniq, free, .. }) => {
+                        let m = ((atom_text_hash(module.name()) as u64) << 6) | 0xB;
+                        hash = h2(free.len() as u32, m as u32, hconst(20), hash);
+                        hash = h2(index, uniq, hconst(21), hash);
+                        stack.extend(free.iter().rev().map(|&e| Item::T(e)));
+                    }
+                    Some(FunView::Export { module, function, arity }) => {
+                        let x = atom_text_hash(module.name()) ^ atom_text_hash(function.name()).rotate_left(7);
+                        hash = h2(x, arity as u32, hconst(14), hash);
+                    }
+                    None => {}
+                },
+                Kind::Internal => hash = word(term.raw(), hash),
             },
-            Kind::Internal => h.feed(t.raw()),
+        }
+        match stack.pop() {
+            Some(next) => item = next,
+            None => return hash,
         }
     }
-    finish(h.0)
 }
 
 // ---------------------------------------------------------------- reading

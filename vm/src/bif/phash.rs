@@ -30,7 +30,7 @@
 use crate::term::{FunView, Kind, Term};
 
 /// 0x9e3779b9 (the golden ratio) times n, mod 2^32.
-const fn hconst(n: u32) -> u32 {
+pub(crate) const fn hconst(n: u32) -> u32 {
     0x9e37_79b9u32.wrapping_mul(n)
 }
 
@@ -46,7 +46,7 @@ fn mix(a: u32, b: u32, c: u32) -> u32 {
 }
 
 /// Jenkins' block hash of `bytes`, seeded with `init`.
-fn block_hash(bytes: &[u8], init: u32) -> u32 {
+pub(crate) fn block_hash(bytes: &[u8], init: u32) -> u32 {
     let word = |k: &[u8]| u32::from_le_bytes([k[0], k[1], k[2], k[3]]);
     let (mut a, mut b, mut c) = (hconst(1), hconst(1), init);
     let mut chunks = bytes.chunks_exact(12);
@@ -72,7 +72,7 @@ fn block_hash(bytes: &[u8], init: u32) -> u32 {
 }
 
 /// `mix` keeping all three words (the block hash feeds them back).
-fn mix3(mut a: u32, mut b: u32, mut c: u32) -> (u32, u32, u32) {
+pub(crate) fn mix3(mut a: u32, mut b: u32, mut c: u32) -> (u32, u32, u32) {
     a = a.wrapping_sub(b).wrapping_sub(c) ^ (c >> 13);
     b = b.wrapping_sub(c).wrapping_sub(a) ^ (a << 8);
     c = c.wrapping_sub(a).wrapping_sub(b) ^ (b >> 13);
@@ -88,7 +88,7 @@ fn mix3(mut a: u32, mut b: u32, mut c: u32) -> (u32, u32, u32) {
 /// The hash of an atom's name, as OTP's atom table keeps it: a PJW hash of
 /// its UTF-8 bytes, where a character U+0080..U+00FF counts as its one
 /// latin-1 byte.
-fn atom_text_hash(name: &str) -> u32 {
+pub(crate) fn atom_text_hash(name: &str) -> u32 {
     let mut h: u32 = 0;
     for c in name.chars() {
         let mut step = |v: u32| {

@@ -98,7 +98,15 @@ pub fn from_term(t: crate::term::Term) -> FTerm {
         }
         Kind::Tuple => FTerm::Tuple(t.tuple_elements().unwrap_or(&[]).iter().map(|e| from_term(*e)).collect()),
         Kind::Map => FTerm::Map(match t.map_entries() {
-            Some(it) => it.map(|(k, v)| (from_term(k), from_term(v))).collect(),
+            Some(it) => {
+                let mut v: Vec<_> = it.map(|(k, v)| (from_term(k), from_term(v))).collect();
+                // A map of more than 32 keys prints in OTP's iteration
+                // order, the reverse of `maps:to_list/1`'s (`hamt`).
+                if t.map_flat().is_none() {
+                    v.reverse();
+                }
+                v
+            }
             None => Vec::new(),
         }),
         Kind::Binary => {
