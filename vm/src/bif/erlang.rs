@@ -115,7 +115,10 @@ pub const BIFS: &[BifDef] = &[
         Some(b) if a[0].is_binary() => Ok(p.heap.bytes_list(b)),
         _ => Err(Exc::badarg()),
     }),
-    bif("erlang", "list_to_binary", 1, |p, a| iolist_to_binary(p, a[0])),
+    bif("erlang", "list_to_binary", 1, |p, a| match a[0].is_binary() {
+        true => Err(Exc::badarg()),
+        false => iolist_to_binary(p, a[0]),
+    }),
     bif("erlang", "iolist_to_binary", 1, |p, a| iolist_to_binary(p, a[0])),
     bif("erlang", "iolist_size", 1, |_, a| {
         let mut out = Vec::new();

@@ -22,8 +22,23 @@ use num_bigint::{BigInt, BigUint, Sign};
 pub const BIFS: &[BifDef] = &[
     bif("erlang", "term_to_binary", 1, |p, a| to_binary(p, a[0])),
     bif("erlang", "term_to_binary", 2, |p, a| {
-        if a[1].list_length().is_none() {
-            return Err(Exc::badarg());
+        // OTP's options; `compressed` is accepted and ignored (the result
+        // is the uncompressed encoding, which binary_to_term reads alike).
+        let opts = a[1].list_to_vec().ok_or_else(Exc::badarg)?;
+        for o in opts {
+            let ok = match o.atom_name() {
+                Some(n) => matches!(n, "compressed" | "deterministic" | "local"),
+                None => match o.tuple_elements() {
+                    Some([k, v]) => match (k.atom_name(), v.as_small()) {
+                        (Some("compressed"), Some(0..=9)) | (Some("minor_version"), Some(0..=2)) => true,
+                        _ => false,
+                    },
+                    _ => false,
+                },
+            };
+            if !ok {
+                return Err(Exc::badarg());
+            }
         }
         to_binary(p, a[0])
     }),
