@@ -364,6 +364,10 @@ pub const BIFS: &[BifDef] = &[
         p.end_slice();
         Ok(Term::TRUE)
     }),
+    bif("erlang", "phash", 2, |_, a| match a[1].as_small() {
+        Some(n) if (1..=1 << 32).contains(&n) => Ok(Term::small((super::phash::make_hash(a[0]) as i64) % n + 1)),
+        _ => Err(Exc::badarg()),
+    }),
     bif("erlang", "phash2", 1, |_, a| Ok(Term::small((super::phash::make_hash2(a[0]) & ((1 << 27) - 1)) as i64))),
     bif("erlang", "phash2", 2, |_, a| match a[1].as_small() {
         Some(n) if (1..=1 << 32).contains(&n) => Ok(Term::small((super::phash::make_hash2(a[0]) as i64) % n)),

@@ -1,4 +1,5 @@
-//! `erlang:phash2/1,2`: the portable hash of a term, with OTP's values.
+//! `erlang:phash2/1,2` and `erlang:phash/2`: the portable hashes of a
+//! term, with OTP's values.
 //!
 //! Programs print `phash2` results and use them to pick buckets or shards,
 //! so minierl computes the same 32-bit value as OTP 25's `make_hash2`
@@ -292,6 +293,182 @@ pub fn make_hash2(t: Term) -> u32 {
         }
     }
     h.hash
+}
+
+// The old portable hash, `make_hash` (`erlang:phash/2`), which OTP's
+// `sets` and `dict` use to pick a bucket: their element order depends on
+// it.  Written from its observable definition:
+//
+// - The hash is a running 32-bit value H, updated as H * P + X for
+//   per-type primes P (the `FUNNY_n` constants below, primes just above
+//   2^28).
+// - An integer hashes its magnitude's bytes, low byte first, as many as
+//   its 32-bit words (one word for 0) times four, each as H * FUNNY2 + B;
+//   then H is multiplied by FUNNY4 (negative) or FUNNY3.
+// - An atom adds its name's hash (`atom_text_hash`) with FUNNY1; `[]`
+//   is H * FUNNY3 + 1.  A float adds the XOR of its two 32-bit halves
+//   (-0.0 as 0.0) with FUNNY6.
+// - A list adds its leading byte-valued elements with FUNNY2, hashes the
+//   first other element as a term and goes on with the rest; its final
+//   tail is hashed as a term and H is then multiplied by FUNNY8.
+// - A tuple hashes its elements in order, then adds its arity with FUNNY9.
+//   A binary adds each byte with FUNNY1 (trailing bits: their value with
+//   FUNNY1, then their count with FUNNY12), then its byte size with
+//   FUNNY4.  A map adds `make_hash2` of itself with FUNNY13 and FUNNY14.
+// - An external fun `fun M:F/A` adds A with FUNNY11, then M's and F's
+//   atom hashes with FUNNY1.  Pids, references and local funs hash what
+//   minierl has of them (OTP's values depend on data minierl does not
+//   model).
+const FUNNY1: u32 = 268_440_163;
+const FUNNY2: u32 = 268_439_161;
+const FUNNY3: u32 = 268_435_459;
+const FUNNY4: u32 = 268_436_141;
+const FUNNY5: u32 = 268_438_633;
+const FUNNY6: u32 = 268_437_017;
+const FUNNY8: u32 = 268_437_511;
+const FUNNY9: u32 = 268_439_627;
+const FUNNY10: u32 = 268_440_479;
+const FUNNY11: u32 = 268_440_577;
+const FUNNY12: u32 = 268_440_581;
+const FUNNY13: u32 = 268_440_593;
+const FUNNY14: u32 = 268_440_611;
+
+/// Work left on `make_hash`'s stack.
+enum OldJob {
+    Term(Term),
+    /// A list's tail was hashed: multiply by FUNNY8.
+    ListEnd,
+    /// A tuple's elements were hashed: add its arity.
+    TupleEnd(u32),
+}
+
+fn step(h: u32, p: u32, x: u32) -> u32 {
+    h.wrapping_mul(p).wrapping_add(x)
+}
+
+/// Hash a 32-bit word bytewise, low byte first.
+fn word_bytes(mut h: u32, p: u32, w: u32) -> u32 {
+    for i in 0..4 {
+        h = step(h, p, (w >> (8 * i)) & 0xff);
+    }
+    h
+}
+
+/// Hash an integer's magnitude (as little-endian 32-bit words) and sign.
+fn old_integer(mut h: u32, words: &[u32], negative: bool) -> u32 {
+    if words.is_empty() {
+        h = word_bytes(h, FUNNY2, 0);
+    }
+    for &w in words {
+        h = word_bytes(h, FUNNY2, w);
+    }
+    h.wrapping_mul(if negative { FUNNY4 } else { FUNNY3 })
+}
+
+/// OTP's `make_hash` of a term (`erlang:phash/2` before the range).
+pub fn make_hash(t: Term) -> u32 {
+    let mut h: u32 = 0;
+    let mut stack = vec![OldJob::Term(t)];
+    while let Some(job) = stack.pop() {
+        let t = match job {
+            OldJob::Term(t) => t,
+            OldJob::ListEnd => {
+                h = h.wrapping_mul(FUNNY8);
+                continue;
+            }
+            OldJob::TupleEnd(n) => {
+                h = step(h, FUNNY9, n);
+                continue;
+            }
+        };
+        match t.kind() {
+            Kind::Nil => h = step(h, FUNNY3, 1),
+            Kind::Atom => h = step(h, FUNNY1, atom_text_hash(t.atom_name().unwrap())),
+            Kind::Small => {
+                let v = t.small_value();
+                let m = v.unsigned_abs();
+                let words: Vec<u32> = if m >> 32 != 0 { vec![m as u32, (m >> 32) as u32] } else { vec![m as u32] };
+                h = old_integer(h, &words, v < 0);
+            }
+            Kind::BigInt => {
+                let b = t.to_bigint().unwrap();
+                let words = b.magnitude().to_u32_digits();
+                h = old_integer(h, &words, b.sign() == num_bigint::Sign::Minus);
+            }
+            Kind::Float => {
+                let f = t.as_float().unwrap();
+                let bits = if f == 0.0 { 0 } else { f.to_bits() };
+                h = step(h, FUNNY6, (bits as u32) ^ ((bits >> 32) as u32));
+            }
+            Kind::Cons => {
+                let mut cur = t;
+                loop {
+                    match cur.cons_parts() {
+                        Some((hd, tl)) if hd.kind() == Kind::Small && (0..256).contains(&hd.small_value()) => {
+                            h = step(h, FUNNY2, hd.small_value() as u32);
+                            cur = tl;
+                        }
+                        Some((hd, tl)) => {
+                            // The rest of the list (a list again, or the tail).
+                            if tl.cons_parts().is_some() {
+                                stack.push(OldJob::Term(tl));
+                            } else {
+                                stack.push(OldJob::ListEnd);
+                                stack.push(OldJob::Term(tl));
+                            }
+                            stack.push(OldJob::Term(hd));
+                            break;
+                        }
+                        None => {
+                            stack.push(OldJob::ListEnd);
+                            stack.push(OldJob::Term(cur));
+                            break;
+                        }
+                    }
+                }
+            }
+            Kind::Tuple => {
+                let elems = t.tuple_elements().unwrap();
+                stack.push(OldJob::TupleEnd(elems.len() as u32));
+                stack.extend(elems.iter().rev().map(|&e| OldJob::Term(e)));
+            }
+            Kind::Map => {
+                h = h.wrapping_mul(FUNNY13).wrapping_add(FUNNY14).wrapping_add(make_hash2(t));
+            }
+            Kind::Binary => {
+                let bits = t.bit_size().unwrap();
+                let bytes = t.binary_bytes().unwrap();
+                let whole = (bits / 8) as usize;
+                for &b in &bytes[..whole] {
+                    h = step(h, FUNNY1, b as u32);
+                }
+                let rest = (bits % 8) as u32;
+                if rest > 0 {
+                    h = step(step(h, FUNNY1, (bytes[whole] >> (8 - rest)) as u32), FUNNY12, rest);
+                }
+                h = step(h, FUNNY4, whole as u32);
+            }
+            Kind::Pid => h = word_bytes(h, FUNNY5, t.pid_number().unwrap_or(0) as u32).wrapping_mul(FUNNY6),
+            Kind::Ref => h = word_bytes(h, FUNNY9, t.ref_number().unwrap_or(0) as u32).wrapping_mul(FUNNY10),
+            Kind::Fun | Kind::ExportFun => match t.fun_view() {
+                Some(FunView::Local { module, index, uniq, free, .. }) => {
+                    h = step(h, FUNNY10, free.len() as u32);
+                    h = step(h, FUNNY1, atom_text_hash(module.name()));
+                    h = step(h, FUNNY2, index);
+                    h = step(h, FUNNY2, uniq);
+                    stack.extend(free.iter().rev().map(|&e| OldJob::Term(e)));
+                }
+                Some(FunView::Export { module, function, arity }) => {
+                    h = step(h, FUNNY11, arity as u32);
+                    h = step(h, FUNNY1, atom_text_hash(module.name()));
+                    h = step(h, FUNNY1, atom_text_hash(function.name()));
+                }
+                None => {}
+            },
+            Kind::Internal => {}
+        }
+    }
+    h
 }
 
 #[cfg(test)]
