@@ -364,6 +364,56 @@ pub const BIFS: &[BifDef] = &[
         p.end_slice();
         Ok(Term::TRUE)
     }),
+    bif("erlang", "error", 3, |_, a| {
+        Err(Exc::Raise { class: Class::Error, reason: a[0], args: Some(a[1]), trace: None })
+    }),
+    bif("erlang", "get_keys", 1, |p, a| {
+        let v: Vec<Term> = p.dict.iter().filter(|e| eq_exact(e.1, a[0])).map(|e| e.0).collect();
+        Ok(p.heap.list(&v))
+    }),
+    bif("erlang", "append", 2, |p, a| super::lists::append(p, a[0], a[1])),
+    bif("erlang", "subtract", 2, |p, a| super::lists::subtract(p, a[0], a[1])),
+    bif("erlang", "fun_to_list", 1, |p, a| {
+        if !a[0].is_function() {
+            return Err(Exc::badarg());
+        }
+        let s = crate::format::display::display_bytes(&crate::format::from_term(a[0]));
+        Ok(p.heap.string(String::from_utf8_lossy(&s).trim_end()))
+    }),
+    bif("erlang", "ref_to_list", 1, |p, a| match a[0].ref_number() {
+        Some(_) => Ok(p.heap.string(&format!("{:?}", a[0]))),
+        None => Err(Exc::badarg()),
+    }),
+    bif("erlang", "list_to_pid", 1, |_, a| {
+        // "<0.N.0>", as pid_to_list/1 writes them.
+        let s = list_text(a[0]).ok_or_else(Exc::badarg)?;
+        let parts: Vec<&str> =
+            s.strip_prefix('<').and_then(|s| s.strip_suffix('>')).ok_or_else(Exc::badarg)?.split('.').collect();
+        match parts.as_slice() {
+            [a, n, c] if a.parse::<u64>().is_ok() && c.parse::<u64>().is_ok() => {
+                n.parse::<u64>().map(Term::pid).map_err(|_| Exc::badarg())
+            }
+            _ => Err(Exc::badarg()),
+        }
+    }),
+    bif("erlang", "bump_reductions", 1, |p, a| match a[0].as_small() {
+        Some(n) if n >= 1 => {
+            p.charge(n as u64);
+            Ok(Term::TRUE)
+        }
+        _ => Err(Exc::badarg()),
+    }),
+    bif("erlang", "is_alive", 0, |_, _| Ok(Term::FALSE)),
+    bif("erlang", "nodes", 0, |_, _| Ok(Term::NIL)),
+    bif("erlang", "nodes", 1, |_, _| Ok(Term::NIL)),
+    bif("erlang", "garbage_collect", 1, |_, a| if a[0].is_pid() { Ok(Term::TRUE) } else { Err(Exc::badarg()) }),
+    bif("erlang", "garbage_collect", 2, |_, a| {
+        if a[0].is_pid() && a[1].list_length().is_some() {
+            Ok(Term::TRUE)
+        } else {
+            Err(Exc::badarg())
+        }
+    }),
     bif("erlang", "phash", 2, |_, a| match a[1].as_small() {
         Some(n) if (1..=1 << 32).contains(&n) => Ok(Term::small((super::phash::make_hash(a[0]) as i64) % n + 1)),
         _ => Err(Exc::badarg()),

@@ -24,6 +24,7 @@ pub mod math;
 pub mod otp;
 pub mod phash;
 pub mod procs;
+pub mod sys;
 pub mod unicode;
 
 /// A native function.
@@ -55,6 +56,7 @@ pub const ALL: &[&[BifDef]] = &[
     procs::BIFS,
     unicode::BIFS,
     math::BIFS,
+    sys::BIFS,
     etf::BIFS,
     code::BIFS,
     crate::shell::BIFS,

@@ -17,66 +17,129 @@ use crate::process::{BifResult, Exc, Message, MsgKind, Process};
 use crate::term::*;
 use crate::vm::{down_message, SpawnOpts};
 
-pub const BIFS: &[BifDef] = &[
-    // About another process they must wait for its answer: written in
-    // minierl (`stdlib/lib/erts_process_info.mrl`), on top of
-    // `erts_internal:process_info/3`.
-    BifDef {
-        module: "erlang",
-        function: "process_info",
-        arity: 1,
-        fun: |_, _| Err(Exc::badarg()),
-        special: Special::Forward("erts_process_info", "process_info"),
-    },
-    BifDef {
-        module: "erlang",
-        function: "process_info",
-        arity: 2,
-        fun: |_, _| Err(Exc::badarg()),
-        special: Special::Forward("erts_process_info", "process_info"),
-    },
-    bif("erts_internal", "process_info", 3, process_info_request),
-    bif("erlang", "registered", 0, |p, _| {
-        let names: Vec<Term> = p.vm.registered_names().into_iter().map(Term::atom).collect();
-        Ok(p.heap.list(&names))
-    }),
-    bif("erlang", "process_flag", 2, process_flag),
-    bif("erlang", "link", 1, link),
-    bif("erlang", "unlink", 1, |p, a| match a[0].pid_number() {
-        Some(pid) => {
+pub const BIFS: &[BifDef] =
+    &[
+        // About another process they must wait for its answer: written in
+        // minierl (`stdlib/lib/erts_process_info.mrl`), on top of
+        // `erts_internal:process_info/3`.
+        BifDef {
+            module: "erlang",
+            function: "process_info",
+            arity: 1,
+            fun: |_, _| Err(Exc::badarg()),
+            special: Special::Forward("erts_process_info", "process_info"),
+        },
+        BifDef {
+            module: "erlang",
+            function: "process_info",
+            arity: 2,
+            fun: |_, _| Err(Exc::badarg()),
+            special: Special::Forward("erts_process_info", "process_info"),
+        },
+        bif("erts_internal", "process_info", 3, process_info_request),
+        bif("erlang", "registered", 0, |p, _| {
+            let names: Vec<Term> = p.vm.registered_names().into_iter().map(Term::atom).collect();
+            Ok(p.heap.list(&names))
+        }),
+        bif("erlang", "process_flag", 2, process_flag),
+        bif("erlang", "link", 1, link),
+        bif("erlang", "unlink", 1, |p, a| match a[0].pid_number() {
+            Some(pid) => {
+                let vm = p.vm;
+                vm.unlink(p, pid);
+                Ok(Term::TRUE)
+            }
+            None => Err(Exc::badarg()),
+        }),
+        bif("erlang", "spawn_link", 1, |p, a| spawn_fun(p, a[0], true, false)),
+        bif("erlang", "spawn_link", 3, |p, a| spawn_mfa(p, a, true, false)),
+        bif("erlang", "spawn_monitor", 1, |p, a| spawn_fun(p, a[0], false, true)),
+        bif("erlang", "spawn_monitor", 3, |p, a| spawn_mfa(p, a, false, true)),
+        bif("erlang", "monitor", 2, monitor),
+        bif("erlang", "demonitor", 1, |p, a| demonitor(p, a[0], Term::NIL)),
+        bif("erlang", "demonitor", 2, |p, a| demonitor(p, a[0], a[1])),
+        bif("erlang", "exit", 2, exit2),
+        bif("erlang", "send_after", 3, |p, a| start_timer(p, a, false)),
+        bif("erlang", "start_timer", 3, |p, a| start_timer(p, a, true)),
+        bif("erlang", "cancel_timer", 1, |p, a| match a[0].ref_number() {
+            Some(r) => Ok(p.vm.cancel_msg_timer(r).map(|ms| Term::small(ms as i64)).unwrap_or(Term::FALSE)),
+            None => Err(Exc::badarg()),
+        }),
+        bif("erlang", "read_timer", 1, |p, a| match a[0].ref_number() {
+            Some(r) => Ok(p.vm.read_msg_timer(r).map(|ms| Term::small(ms as i64)).unwrap_or(Term::FALSE)),
+            None => Err(Exc::badarg()),
+        }),
+        bif("erlang", "fun_info", 2, fun_info),
+        bif("erlang", "fun_info", 1, fun_info_all),
+        bif("erlang", "spawn_opt", 2, |p, a| spawn_opt(p, None, a[0], a[1])),
+        bif("erlang", "spawn_opt", 3, |p, a| {
+            local_node(a[0])?;
+            spawn_opt(p, None, a[1], a[2])
+        }),
+        bif("erlang", "spawn_opt", 4, |p, a| spawn_opt(p, Some(&a[..3]), Term::NIL, a[3])),
+        bif("erlang", "spawn_opt", 5, |p, a| {
+            local_node(a[0])?;
+            spawn_opt(p, Some(&a[1..4]), Term::NIL, a[4])
+        }),
+        bif("erlang", "spawn", 2, |p, a| {
+            local_node(a[0])?;
+            spawn_fun(p, a[1], false, false)
+        }),
+        bif("erlang", "spawn", 4, |p, a| {
+            local_node(a[0])?;
+            spawn_mfa(p, &a[1..], false, false)
+        }),
+        bif("erlang", "spawn_link", 2, |p, a| {
+            local_node(a[0])?;
+            spawn_fun(p, a[1], true, false)
+        }),
+        bif("erlang", "spawn_link", 4, |p, a| {
+            local_node(a[0])?;
+            spawn_mfa(p, &a[1..], true, false)
+        }),
+        bif("erlang", "spawn_monitor", 2, |p, a| {
+            local_node(a[0])?;
+            spawn_fun(p, a[1], false, true)
+        }),
+        bif("erlang", "spawn_monitor", 4, |p, a| {
+            local_node(a[0])?;
+            spawn_mfa(p, &a[1..], false, true)
+        }),
+        bif("erlang", "monitor", 3, |p, a| {
+            if a[2].list_length().is_none() {
+                return Err(Exc::badarg());
+            }
+            monitor(p, &a[..2])
+        }),
+        bif("erlang", "send", 3, |p, a| {
+            if a[2].list_length().is_none() {
+                return Err(Exc::badarg());
+            }
             let vm = p.vm;
-            vm.unlink(p, pid);
-            Ok(Term::TRUE)
-        }
-        None => Err(Exc::badarg()),
-    }),
-    bif("erlang", "spawn_link", 1, |p, a| spawn_fun(p, a[0], true, false)),
-    bif("erlang", "spawn_link", 3, |p, a| spawn_mfa(p, a, true, false)),
-    bif("erlang", "spawn_monitor", 1, |p, a| spawn_fun(p, a[0], false, true)),
-    bif("erlang", "spawn_monitor", 3, |p, a| spawn_mfa(p, a, false, true)),
-    bif("erlang", "monitor", 2, monitor),
-    bif("erlang", "demonitor", 1, |p, a| demonitor(p, a[0], Term::NIL)),
-    bif("erlang", "demonitor", 2, |p, a| demonitor(p, a[0], a[1])),
-    bif("erlang", "exit", 2, exit2),
-    bif("erlang", "send_after", 3, |p, a| start_timer(p, a, false)),
-    bif("erlang", "start_timer", 3, |p, a| start_timer(p, a, true)),
-    bif("erlang", "cancel_timer", 1, |p, a| match a[0].ref_number() {
-        Some(r) => Ok(p.vm.cancel_msg_timer(r).map(|ms| Term::small(ms as i64)).unwrap_or(Term::FALSE)),
-        None => Err(Exc::badarg()),
-    }),
-    bif("erlang", "read_timer", 1, |p, a| match a[0].ref_number() {
-        Some(r) => Ok(p.vm.read_msg_timer(r).map(|ms| Term::small(ms as i64)).unwrap_or(Term::FALSE)),
-        None => Err(Exc::badarg()),
-    }),
-    bif("erlang", "fun_info", 2, fun_info),
-    bif("erlang", "make_fun", 3, |p, a| match (a[0].as_atom(), a[1].as_atom(), a[2].as_small()) {
-        (Some(m), Some(f), Some(n)) if (0..=255).contains(&n) => {
-            let e = p.vm.code.export(crate::code::Mfa(m, f, n as u8));
-            Ok(p.heap.export_fun(e))
-        }
-        _ => Err(Exc::badarg()),
-    }),
-];
+            vm.send(p, a[0], a[1]).map(|_| Term::atom(atom::intern("ok")))
+        }),
+        bif("erlang", "send_after", 4, |p, a| timer_abs(p, a, false)),
+        bif("erlang", "start_timer", 4, |p, a| timer_abs(p, a, true)),
+        bif("erlang", "cancel_timer", 2, |p, a| timer_op(p, a, true)),
+        bif("erlang", "read_timer", 2, |p, a| timer_op(p, a, false)),
+        // minierl has no group leader process: output goes to the VM's
+        // stdout.  The group leader is reported as the process `<0.0.0>`.
+        bif("erlang", "group_leader", 0, |_, _| Ok(Term::pid(0))),
+        bif("erlang", "group_leader", 2, |_, a| {
+            if a[0].is_pid() && a[1].is_pid() {
+                Ok(Term::TRUE)
+            } else {
+                Err(Exc::badarg())
+            }
+        }),
+        bif("erlang", "make_fun", 3, |p, a| match (a[0].as_atom(), a[1].as_atom(), a[2].as_small()) {
+            (Some(m), Some(f), Some(n)) if (0..=255).contains(&n) => {
+                let e = p.vm.code.export(crate::code::Mfa(m, f, n as u8));
+                Ok(p.heap.export_fun(e))
+            }
+            _ => Err(Exc::badarg()),
+        }),
+    ];
 
 fn process_flag(p: &mut Process, a: &[Term]) -> BifResult {
     match (a[0].as_atom().map(|a| a.name()), a[1]) {
@@ -85,8 +148,105 @@ fn process_flag(p: &mut Process, a: &[Term]) -> BifResult {
             p.trap_exit = v == Term::TRUE;
             Ok(Term::bool(old))
         }
+        // Accepted, with OTP's defaults as the old values; minierl does
+        // not act on them.
+        (Some("priority"), v) if matches!(v.atom_name(), Some("low" | "normal" | "high" | "max")) => {
+            Ok(Term::atom(atom::intern("normal")))
+        }
+        (Some("min_heap_size"), v) if v.as_small().is_some_and(|n| n >= 0) => Ok(Term::small(233)),
+        (Some("min_bin_vheap_size"), v) if v.as_small().is_some_and(|n| n >= 0) => Ok(Term::small(46422)),
+        (Some("fullsweep_after"), v) if v.as_small().is_some_and(|n| n >= 0) => Ok(Term::small(65535)),
+        (Some("sensitive"), v) if v.is_bool() => Ok(Term::FALSE),
+        (Some("save_calls"), v) if v.as_small().is_some_and(|n| (0..=10000).contains(&n)) => Ok(Term::small(0)),
+        (Some("message_queue_data"), v) if matches!(v.atom_name(), Some("off_heap" | "on_heap")) => {
+            Ok(Term::atom(atom::intern("on_heap")))
+        }
         _ => Err(Exc::badarg()),
     }
+}
+
+/// Only the local node is known.
+fn local_node(n: Term) -> Result<(), Exc> {
+    if n.atom_name() == Some("nonode@nohost") {
+        Ok(())
+    } else {
+        Err(Exc::badarg())
+    }
+}
+
+/// `spawn_opt(Fun, Opts)` or `spawn_opt(M, F, A, Opts)`: `link` and
+/// `monitor` act; the tuning options (`{priority, _}`, `{min_heap_size, _}`,
+/// `{fullsweep_after, _}`, ...) are checked and ignored.
+fn spawn_opt(p: &mut Process, mfa: Option<&[Term]>, fun: Term, opts: Term) -> BifResult {
+    let (mut link, mut monitor) = (false, false);
+    let mut it = opts.iter_list();
+    for o in it.by_ref() {
+        match (o.atom_name(), o.tuple_elements()) {
+            (Some("link"), _) => link = true,
+            (Some("monitor"), _) => monitor = true,
+            (_, Some([k, _])) if k.is_atom() => {}
+            _ => return Err(Exc::badarg()),
+        }
+    }
+    if !it.tail().is_nil() {
+        return Err(Exc::badarg());
+    }
+    match mfa {
+        Some(mfa) => spawn_mfa(p, mfa, link, monitor),
+        None => spawn_fun(p, fun, link, monitor),
+    }
+}
+
+/// `send_after/4` and `start_timer/4`: option `{abs, true}` makes the time
+/// absolute on `erlang:monotonic_time(millisecond)`.
+fn timer_abs(p: &mut Process, a: &[Term], tagged: bool) -> BifResult {
+    let mut abs = false;
+    let mut it = a[3].iter_list();
+    for o in it.by_ref() {
+        match o.tuple_elements() {
+            Some([k, v]) if k.atom_name() == Some("abs") && v.is_bool() => abs = *v == Term::TRUE,
+            _ => return Err(Exc::badarg()),
+        }
+    }
+    if !it.tail().is_nil() {
+        return Err(Exc::badarg());
+    }
+    let time = if abs {
+        let now = p.vm.started.elapsed().as_millis() as i64;
+        let t = a[0].as_small().filter(|_| a[0].is_integer()).ok_or_else(Exc::badarg)?;
+        Term::small((t - now).max(0))
+    } else {
+        a[0]
+    };
+    start_timer(p, &[time, a[1], a[2]], tagged)
+}
+
+/// `cancel_timer/2` and `read_timer/2` with options `async` and `info`.
+fn timer_op(p: &mut Process, a: &[Term], cancel: bool) -> BifResult {
+    let Some(r) = a[0].ref_number() else { return Err(Exc::badarg()) };
+    let (mut is_async, mut info) = (false, true);
+    let mut it = a[1].iter_list();
+    for o in it.by_ref() {
+        match o.tuple_elements() {
+            Some([k, v]) if k.atom_name() == Some("async") && v.is_bool() => is_async = *v == Term::TRUE,
+            Some([k, v]) if k.atom_name() == Some("info") && v.is_bool() => info = *v == Term::TRUE,
+            _ => return Err(Exc::badarg()),
+        }
+    }
+    if !it.tail().is_nil() {
+        return Err(Exc::badarg());
+    }
+    let left = if cancel { p.vm.cancel_msg_timer(r) } else { p.vm.read_msg_timer(r) };
+    let value = left.map(|ms| Term::small(ms as i64)).unwrap_or(Term::FALSE);
+    if is_async {
+        if info {
+            let tag = Term::atom(atom::intern(if cancel { "cancel_timer" } else { "read_timer" }));
+            let msg = p.heap.tuple(&[tag, a[0], value]);
+            p.vm.deliver(p.pid, Message::copy(MsgKind::Msg, msg));
+        }
+        return Ok(Term::atom(atom::intern("ok")));
+    }
+    Ok(if info { value } else { Term::atom(atom::intern("ok")) })
 }
 
 fn link(p: &mut Process, a: &[Term]) -> BifResult {
@@ -266,9 +426,26 @@ fn fun_arity(v: &FunView) -> u8 {
     }
 }
 
+/// `erlang:fun_info(Fun)`: every item, in OTP's order.
+fn fun_info_all(p: &mut Process, a: &[Term]) -> BifResult {
+    let Some(v) = a[0].fun_view() else { return Err(Exc::badarg()) };
+    let items: &[&str] = match v {
+        FunView::Local { .. } => {
+            &["pid", "module", "new_index", "new_uniq", "index", "uniq", "name", "arity", "env", "type"]
+        }
+        FunView::Export { .. } => &["module", "name", "arity", "env", "type"],
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let t = fun_info(p, &[a[0], Term::atom(atom::intern(item))])?;
+        out.push(t);
+    }
+    Ok(p.heap.list(&out))
+}
+
 /// `erlang:fun_info(Fun, Item)`. Funs here do not record the process that
-/// made them nor the module's MD5, so `pid` and `new_uniq` of a local fun
-/// are not available (badarg).
+/// made them nor the module's MD5: `pid` of a local fun is the caller, and
+/// `new_uniq` is 16 bytes holding `uniq` (OTP's values differ anyway).
 fn fun_info(p: &mut Process, a: &[Term]) -> BifResult {
     let (Some(v), Some(item)) = (a[0].fun_view(), a[1].as_atom()) else { return Err(Exc::badarg()) };
     let value = match (&v, item) {
@@ -284,6 +461,12 @@ fn fun_info(p: &mut Process, a: &[Term]) -> BifResult {
         (FunView::Export { .. }, atom::ENV) => Term::NIL,
         (FunView::Local { index, .. }, atom::INDEX | atom::NEW_INDEX) => Term::small(*index as i64),
         (FunView::Local { uniq, .. }, atom::UNIQ) => Term::small(*uniq as i64),
+        (FunView::Local { .. }, atom::PID) => p.self_term(),
+        (FunView::Local { uniq, .. }, atom::NEW_UNIQ) => {
+            let mut b = [0u8; 16];
+            b[12..].copy_from_slice(&uniq.to_be_bytes());
+            p.heap.binary(&b)
+        }
         (FunView::Export { .. }, atom::INDEX | atom::NEW_INDEX | atom::UNIQ | atom::NEW_UNIQ | atom::PID) => {
             Term::atom(atom::UNDEFINED)
         }
