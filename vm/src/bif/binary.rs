@@ -81,6 +81,52 @@ pub const BIFS: &[BifDef] = &[
         Some([s, l]) => binary_part(p, a[0], *s, *l),
         _ => Err(Exc::badarg()),
     }),
+    bif("binary", "copy", 1, |p, a| match bytes_of(a[0]) {
+        Some(b) => {
+            let b = b.to_vec();
+            Ok(p.heap.binary(&b))
+        }
+        None => Err(Exc::badarg()),
+    }),
+    bif("binary", "copy", 2, |p, a| match (bytes_of(a[0]), a[1].as_small()) {
+        (Some(b), Some(n)) if n >= 0 && (b.len() as u128) * (n as u128) < 1 << 32 => {
+            let v = b.repeat(n as usize);
+            p.charge(v.len() as u64 / 64);
+            Ok(p.heap.binary(&v))
+        }
+        _ => Err(Exc::badarg()),
+    }),
+    bif("binary", "referenced_byte_size", 1, |_, a| match bytes_of(a[0]) {
+        Some(b) => Ok(Term::small(b.len() as i64)),
+        None => Err(Exc::badarg()),
+    }),
+    bif("binary", "encode_hex", 1, |p, a| match bytes_of(a[0]) {
+        Some(b) => {
+            let hex: String = b.iter().map(|x| format!("{x:02X}")).collect();
+            Ok(p.heap.binary(hex.as_bytes()))
+        }
+        None => Err(Exc::badarg()),
+    }),
+    bif("binary", "decode_hex", 1, |p, a| {
+        let b = bytes_of(a[0]).ok_or_else(Exc::badarg)?;
+        if b.len() % 2 != 0 {
+            return Err(Exc::badarg());
+        }
+        let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        let out: Option<Vec<u8>> = b.chunks_exact(2).map(|c| Some(digit(c[0])? * 16 + digit(c[1])?)).collect();
+        Ok(p.heap.binary(&out.ok_or_else(Exc::badarg)?))
+    }),
+    // A compiled pattern is `{bm, Patterns}` (one) or `{ac, Patterns}`
+    // (several), the patterns themselves: the search functions take it
+    // as they take the patterns (OTP's holds a reference to its search
+    // structure instead).
+    bif("binary", "compile_pattern", 1, |p, a| match patterns(a[0]) {
+        Some(ps) => {
+            let tag = crate::atom::intern(if ps.len() == 1 { "bm" } else { "ac" });
+            Ok(p.heap.tuple(&[Term::atom(tag), a[0]]))
+        }
+        None => Err(Exc::badarg()),
+    }),
     bif("binary", "split", 2, |p, a| split(p, a[0], a[1], Term::NIL)),
     bif("binary", "split", 3, |p, a| split(p, a[0], a[1], a[2])),
     bif("binary", "match", 2, |p, a| match_bif(p, a[0], a[1], Term::NIL, false)),
@@ -158,6 +204,13 @@ fn bin_to_list(p: &mut Process, b: Term, s: Term, l: Term) -> BifResult {
 /// The patterns of `binary:split/match/replace`: one non-empty binary or
 /// a non-empty list of them.
 fn patterns(t: Term) -> Option<Vec<&'static [u8]>> {
+    // A pattern compiled by binary:compile_pattern/1.
+    if let Some([tag, ps]) = t.tuple_elements() {
+        if matches!(tag.atom_name(), Some("bm" | "ac")) {
+            return patterns(*ps);
+        }
+        return None;
+    }
     let pats: Vec<&'static [u8]> = if t.is_binary() {
         vec![t.binary_bytes()?]
     } else {
