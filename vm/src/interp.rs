@@ -166,8 +166,10 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
     // From here on the registers are reached through `x` only.
     let x: *mut Term = xs.as_mut_ptr();
     let mut ip: *const Op = p.ip;
-    let mut reds = budget;
     let mut fp: *mut Term = frame_end(p);
+    // The end of the stack's buffer: `Allocate` compares `fp` with it (the
+    // words between are spare capacity). Refreshed with `fp`.
+    let mut slim: *mut Term = stack_limit(p);
     // Reductions charged by BIFs are taken off both `reds` and `budget`:
     // they bring the yield closer and are already in `p.reductions`. Taken
     // only where a BIF may have run (after `Op::Bif` and at the safe point
@@ -177,6 +179,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
     // address escapes through `black_box`), it leaves the registers to the
     // values every op uses (given the choice, the register allocator kept
     // `budget` in a register and `reds` on the stack).
+    let mut reds = budget;
     let mut budget_slot = budget;
     let budget: &mut i64 = std::hint::black_box(&mut budget_slot);
     macro_rules! take_bif_charge {
@@ -250,9 +253,10 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
         }};
     }
     macro_rules! sync_fp {
-        () => {
-            fp = frame_end(p)
-        };
+        () => {{
+            fp = frame_end(p);
+            slim = stack_limit(p);
+        }};
     }
     macro_rules! sync_len {
         () => {{
@@ -414,7 +418,17 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
     // point comes soon enough for what the ops before it allocated.
     macro_rules! allocate {
         ($stack:expr) => {{
-            fp = allocate(p, fp, $stack as usize);
+            let n = $stack as usize;
+            // Room for the frame and a CP above it, and for the FRAME_FILL
+            // words `fill_frame` writes: n + FRAME_FILL >= max(n,
+            // FRAME_FILL - 1) + 1. Address arithmetic only.
+            if (slim as usize).wrapping_sub(fp as usize) < (n + FRAME_FILL) * std::mem::size_of::<Term>() {
+                fp = grow_stack(p, fp, n + FRAME_FILL);
+                slim = stack_limit(p);
+            }
+            // SAFETY: there are at least n + FRAME_FILL words of capacity
+            // above fp (checked above).
+            fp = unsafe { fill_frame(fp, n) };
         }};
     }
     macro_rules! put_tuple {
@@ -808,6 +822,98 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 ip = pop_cp!();
                 safepoint!(1);
                 continue;
+            }
+            Op::SubImmXCall { a, dst, arity, imm, fail, target } => {
+                let va = xr!(*a);
+                let r = match small_sub_imm(va, *imm) {
+                    Some(r) => r,
+                    None => match arith_slow(p, va, *imm, false, false) {
+                        Ok(v) => v,
+                        Err(r) => fail_or!(*fail, r),
+                    },
+                };
+                xw!(*dst, r);
+                // SAFETY: the fused Call follows, and the op after it
+                // exists (verified); that is the continuation.
+                push_cp!(unsafe { ip.add(2) });
+                goto_call!(*target, *arity)
+            }
+            Op::SubImmYCall { a, dst, arity, imm, fail, target } => {
+                let va = yr!(*a);
+                let r = match small_sub_imm(va, *imm) {
+                    Some(r) => r,
+                    None => match arith_slow(p, va, *imm, false, false) {
+                        Ok(v) => v,
+                        Err(r) => fail_or!(*fail, r),
+                    },
+                };
+                xw!(*dst, r);
+                // SAFETY: as for SubImmXCall.
+                push_cp!(unsafe { ip.add(2) });
+                goto_call!(*target, *arity)
+            }
+            Op::MoveXYSubImmYCall { src, ydst, a, dst, arity, imm, fail, target } => {
+                yw!(*ydst, xr!(*src));
+                let va = yr!(*a);
+                let r = match small_sub_imm(va, *imm) {
+                    Some(r) => r,
+                    None => {
+                        // Fail or raise where the subtraction is (its line).
+                        // SAFETY: the fused SubImmYCall follows.
+                        ip = unsafe { ip.add(1) };
+                        match arith_slow(p, va, *imm, false, false) {
+                            Ok(v) => v,
+                            Err(r) => fail_or!(*fail, r),
+                        }
+                    }
+                };
+                xw!(*dst, r);
+                // SAFETY: the MoveXY, the fused SubImmYCall and its Call
+                // are this op and the two after it; the op after them
+                // exists (verified) and is the continuation. `ip` may have
+                // moved one op on (above), so the continuation is counted
+                // from the op's own address.
+                push_cp!(unsafe { (op as *const Op).add(3) });
+                goto_call!(*target, *arity)
+            }
+            Op::AllocateMoveXYMoveCall { stack, ysrc, ydst, dst, arity, src, target } => {
+                allocate!(*stack);
+                yw!(*ydst, xr!(*ysrc));
+                xw!(*dst, xr!(*src));
+                // SAFETY: the absorbed MoveXY, MoveCall and its Call are
+                // the three ops after this one; the op after them exists
+                // (verified) and is the continuation.
+                push_cp!(unsafe { ip.add(4) });
+                goto_call!(*target, *arity)
+            }
+            Op::IsConsGetListXX { src, head, tail, fail } => {
+                let l = xr!(*src);
+                if l.is_cons() {
+                    let (h, t) = l.cons_unchecked();
+                    xw!(*head, h);
+                    xw!(*tail, t);
+                    next2!()
+                }
+                jump!(*fail)
+            }
+            Op::SelectReturnX { src, fail, table } => {
+                let v = xr!(*src);
+                let mut hit = None;
+                for (k, r) in table.iter() {
+                    if *k == v {
+                        hit = Some(*r);
+                        break;
+                    }
+                }
+                match hit {
+                    Some(r) => {
+                        xw!(0, r);
+                        ip = pop_cp!();
+                        safepoint!(1);
+                        continue;
+                    }
+                    None => jump!(*fail),
+                }
             }
             Op::AllocateMoveXY { stack, src, dst, .. } => {
                 allocate!(*stack);
@@ -1452,38 +1558,46 @@ fn frame_end(p: &mut Process) -> *mut Term {
 /// have. The words above the frame are spare capacity (never read).
 const FRAME_FILL: usize = 4;
 
-/// Push a frame of `n` y slots (all `[]`) on the stack whose top is `fp`,
-/// with room for one more word above it (the CP of a call from this frame,
-/// pushed without a check); returns the new top.
+/// The end of the stack's buffer (one past its capacity).
 #[inline(always)]
-fn allocate(p: &mut Process, fp: *mut Term, n: usize) -> *mut Term {
-    let l = depth(p, fp);
-    let room = n.max(FRAME_FILL - 1) + 1;
-    if p.stack.capacity() - l < room {
-        grow_stack(p, l, room);
-    }
-    // SAFETY: there is room for max(n, FRAME_FILL - 1) + 1 >= FRAME_FILL
-    // more words above the top; every slot of the frame is written before
-    // the new top (returned) covers it.
+fn stack_limit(p: &mut Process) -> *mut Term {
+    let c = p.stack.capacity();
+    // SAFETY: one past the allocation at most.
+    unsafe { p.stack.as_mut_ptr().add(c) }
+}
+
+/// Push a frame of `n` y slots (all `[]`) on the stack whose top is `fp`;
+/// returns the new top.
+///
+/// # Safety
+/// There must be room for `max(n, FRAME_FILL)` words above `fp` (the
+/// caller checks `n + FRAME_FILL`, which also leaves a word above the
+/// frame for the CP of a call from it, pushed without a check).
+#[inline(always)]
+unsafe fn fill_frame(fp: *mut Term, n: usize) -> *mut Term {
+    // SAFETY: the words written are within the room the caller checked;
+    // every slot of the frame is written before the new top covers it.
     unsafe {
-        let s = p.stack.as_mut_ptr().add(l);
         for i in 0..FRAME_FILL {
-            s.add(i).write(Term::NIL);
+            fp.add(i).write(Term::NIL);
         }
         for i in FRAME_FILL..n {
-            s.add(i).write(Term::NIL);
+            fp.add(i).write(Term::NIL);
         }
-        s.add(n)
+        fp.add(n)
     }
 }
 
-/// Make room for `n` more words above the first `l` (the live stack).
+/// Make room for `n` more words above `fp` (the top of the live stack);
+/// returns the top in the new buffer.
 #[cold]
 #[inline(never)]
-fn grow_stack(p: &mut Process, l: usize, n: usize) {
+fn grow_stack(p: &mut Process, fp: *mut Term, n: usize) -> *mut Term {
+    let l = depth(p, fp);
     // SAFETY: the first l words are initialised (the live stack).
     unsafe { p.stack.set_len(l) };
     p.stack.reserve(n);
+    frame_end(p)
 }
 
 /// How many words the stack holds when `fp` is its top.

@@ -416,16 +416,26 @@ fn specialise_x(op: Op) -> Op {
 /// The same for a pair whose first op never jumps away after doing its work
 /// (`IsConsX` + `GetListX`, `TestHeap` + `PutList`/`PutTuple`, `Allocate` +
 /// `MoveXY`, two `GetTupleElementX` of one tuple, a move into an x register
-/// + `Call`/`CallLast`): the fused op
-/// does both and skips the second, which stays in place for jumps to it.
+/// + `Call`/`CallLast`, an immediate subtraction into an x register +
+/// `Call`): the fused op does both and skips the second, which stays in
+/// place for jumps to it. Later rounds fuse fused ops again (see below).
 fn fuse(ops: &mut [Op]) {
     for i in 0..ops.len().saturating_sub(1) {
         let fused = match (&ops[i], &ops[i + 1]) {
             (Op::Deallocate { stack }, Op::Return) => Op::DeallocReturn { stack: *stack },
             (Op::MoveCX { src, dst: 0 }, Op::Return) => Op::ReturnConst { src: *src },
             (Op::MoveXX { src, dst: 0 }, Op::Return) => Op::ReturnX { src: *src },
+            (Op::IsConsX { src, fail }, Op::GetListX { src: s2, head: Dst::X(h), tail: Dst::X(t) }) if src == s2 => {
+                Op::IsConsGetListXX { src: *src, fail: *fail, head: *h, tail: *t }
+            }
             (Op::IsConsX { src, fail }, Op::GetListX { src: s2, head, tail }) if src == s2 => {
                 Op::IsConsGetListX { src: *src, fail: *fail, head: *head, tail: *tail }
+            }
+            (Op::SubImmXX { a, dst, imm, fail }, Op::Call { arity, target }) => {
+                Op::SubImmXCall { a: *a, dst: *dst, arity: *arity, imm: *imm, fail: *fail, target: *target }
+            }
+            (Op::SubImmYX { a, dst, imm, fail }, Op::Call { arity, target }) => {
+                Op::SubImmYCall { a: *a, dst: *dst, arity: *arity, imm: *imm, fail: *fail, target: *target }
             }
             (Op::TestHeap { words, live }, Op::PutList { head, tail, dst }) => {
                 Op::TestHeapPutList { words: *words, live: *live, head: *head, tail: *tail, dst: *dst }
@@ -472,7 +482,8 @@ fn fuse(ops: &mut [Op]) {
     // Second round, over fused ops: a construction or an addition into x0
     // followed by a (fused) `DeallocReturn`; a tuple test followed by the
     // fused read of two elements; a base-case test followed by the return
-    // of a constant.
+    // of a constant; `AllocateMoveXY` followed by a `MoveCall`; a call's
+    // result saved to a y slot followed by `SubImmYCall`.
     for i in 0..ops.len().saturating_sub(2) {
         let fused = match (&ops[i], &ops[i + 1], &ops[i + 2]) {
             (Op::TestHeapPutList { words, live, head, tail, dst: Dst::X(0) }, _, Op::DeallocReturn { stack })
@@ -509,6 +520,54 @@ fn fuse(ops: &mut [Op]) {
             }
             (Op::IsEqImmX { src, imm, fail }, Op::ReturnConst { src: ret }, _) => {
                 Op::IsEqImmReturnX { src: *src, imm: *imm, fail: *fail, ret: *ret }
+            }
+            // The `MoveXY` in between is the one `AllocateMoveXY` absorbed.
+            (Op::AllocateMoveXY { stack, src: ysrc, dst: ydst, .. }, _, Op::MoveCall { src, dst, arity, target })
+                if src.tag() == SP_XREG =>
+            {
+                Op::AllocateMoveXYMoveCall {
+                    stack: *stack,
+                    ysrc: *ysrc,
+                    ydst: *ydst,
+                    src: src.index() as u16,
+                    dst: *dst,
+                    arity: *arity,
+                    target: *target,
+                }
+            }
+            (Op::MoveXY { src, dst: ydst }, Op::SubImmYCall { a, dst, arity, imm, fail, target }, _) => {
+                Op::MoveXYSubImmYCall {
+                    src: *src,
+                    ydst: *ydst,
+                    a: *a,
+                    dst: *dst,
+                    arity: *arity,
+                    imm: *imm,
+                    fail: *fail,
+                    target: *target,
+                }
+            }
+            _ => continue,
+        };
+        ops[i] = fused;
+    }
+    // Third round: a `SelectValImmX` whose every target returns a constant.
+    let base = ops.as_ptr() as usize;
+    let at = |ops: &[Op], t: CodePtr| -> Option<Term> {
+        let off = (t.0 as usize).checked_sub(base)?;
+        match ops.get(off / std::mem::size_of::<Op>())? {
+            Op::ReturnConst { src } if off % std::mem::size_of::<Op>() == 0 => Some(*src),
+            _ => None,
+        }
+    };
+    for i in 0..ops.len() {
+        let fused = match &ops[i] {
+            Op::SelectValImmX { src, fail, table } => {
+                let rets: Option<Box<[(Term, Term)]>> = table.iter().map(|(k, l)| Some((*k, at(ops, *l)?))).collect();
+                match rets {
+                    Some(table) => Op::SelectReturnX { src: *src, fail: *fail, table },
+                    None => continue,
+                }
             }
             _ => continue,
         };

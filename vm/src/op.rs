@@ -631,6 +631,67 @@ pub enum Op {
         ret: Term,
     },
 
+    /// Fused: `SubImmXX` / `SubImmYX` into an x register + the `Call`
+    /// after it (skipped; `arity` and `target` are its): `f(N - 1)` in one
+    /// dispatch.
+    SubImmXCall {
+        a: u16,
+        dst: u16,
+        arity: u8,
+        imm: i64,
+        fail: CodePtr,
+        target: CodePtr,
+    },
+    SubImmYCall {
+        a: u16,
+        dst: u16,
+        arity: u8,
+        imm: i64,
+        fail: CodePtr,
+        target: CodePtr,
+    },
+    /// Fused: `MoveXY` saving a call's result + the `SubImmYCall` after it
+    /// (which skips the op it absorbed too): `... f(N - 1) + f(N - 2)`'s
+    /// second call in one dispatch.
+    MoveXYSubImmYCall {
+        src: u16,
+        ydst: u16,
+        a: u16,
+        dst: u16,
+        arity: u8,
+        imm: i64,
+        fail: CodePtr,
+        target: CodePtr,
+    },
+    /// Fused: `AllocateMoveXY` + the `MoveCall` two ops after it (the ops
+    /// in between stay in place) when that moves an x register:
+    /// `Allocate`, save an argument, move another into place and call, as
+    /// the list clause of `f([H | T]) -> g(H, f(T))` does, in one dispatch.
+    AllocateMoveXYMoveCall {
+        stack: u16,
+        ysrc: u16,
+        ydst: u16,
+        src: u16,
+        dst: u16,
+        arity: u8,
+        target: CodePtr,
+    },
+    /// `IsConsGetListX` with both destinations x registers.
+    IsConsGetListXX {
+        src: u16,
+        head: u16,
+        tail: u16,
+        fail: CodePtr,
+    },
+    /// Fused: a `SelectValImmX` every target of which is a `ReturnConst`
+    /// (`f(0) -> 0; f(1) -> 1; ...`): on a match return that constant, else
+    /// jump to `fail`.
+    SelectReturnX {
+        src: u16,
+        fail: CodePtr,
+        table: Box<[(Term, Term)]>,
+    },
+
     /// Not produced by the loader: the code the VM runs when a process's
     /// outermost function returns (the bottom continuation pointer).
     ProcessExit,
