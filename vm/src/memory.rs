@@ -55,17 +55,19 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded as is (see the impl's comment).
         let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            add(layout.size() as isize);
+        if p.is_null() {
+            out_of_memory(layout.size());
         }
+        add(layout.size() as isize);
         p
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded as is.
         let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            add(layout.size() as isize);
+        if p.is_null() {
+            out_of_memory(layout.size());
         }
+        add(layout.size() as isize);
         p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -76,11 +78,27 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded as is.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            add(new_size as isize - layout.size() as isize);
+        if p.is_null() {
+            out_of_memory(new_size);
         }
+        add(new_size as isize - layout.size() as isize);
         p
     }
+}
+
+/// The system refused memory (a program asked for a binary of 2^40 bytes,
+/// say): the VM stops as BEAM does in that case ("Cannot allocate N bytes
+/// of memory", exit status 1), instead of Rust's abort. The message is
+/// formatted on the stack: nothing may allocate here.
+#[cold]
+fn out_of_memory(size: usize) -> ! {
+    use std::io::Write;
+    let mut buf = [0u8; 96];
+    let mut cur = std::io::Cursor::new(&mut buf[..]);
+    let _ = write!(cur, "minierl: Cannot allocate {size} bytes of memory.\n");
+    let n = cur.position() as usize;
+    let _ = std::io::stderr().write_all(&buf[..n]);
+    std::process::exit(1)
 }
 
 /// Bytes allocated and not freed, all threads together.

@@ -556,3 +556,18 @@ main() ->
         o.stderr
     );
 }
+
+#[test]
+fn a_refused_allocation_stops_the_vm_with_a_message() {
+    // 2^59 bytes: more than any address space, so the system always refuses.
+    let d = scratch("oom");
+    write(
+        &d,
+        "oom.mrl",
+        "-module(oom).\n-export([main/0]).\nmain() -> io:format(\"before~n\"), B = binary:copy(<<\"ab\">>, 1 bsl 58), io:format(\"~p~n\", [byte_size(B)]).\n",
+    );
+    let o = minierl(&d, &["run", "oom.mrl"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(o.stdout, "before\n");
+    assert!(o.stderr.contains("Cannot allocate 576460752303423488 bytes of memory"), "{}", o.stderr);
+}
