@@ -1,10 +1,12 @@
-//! A process heap: one bump-allocated block plus "heap fragments", and the
-//! API that builds terms on it.
+//! A process heap: a young bump-allocated block plus "heap fragments", an
+//! old block, and the API that builds terms on it.
 //!
 //! Allocation never collects garbage: when the block is full, a fragment is
 //! allocated and allocation goes on there. The collector (`gc.rs`) runs only
-//! at safe points where the live registers are known, copies the live data
-//! of the block and every fragment into one new block and frees the rest.
+//! at safe points where the live registers are known: a minor collection
+//! copies the live young data (block and fragments) into a new young block,
+//! promoting what already survived a collection into the old block; a major
+//! one copies everything live into a new old block.
 //! Messages arrive as fragments built by the sender (`copy_to_fragment`) and
 //! are linked in with `attach_fragment`, which is how a send needs no lock on
 //! the receiver's heap.
@@ -22,9 +24,9 @@ use std::cmp::Ordering;
 /// we start at 32 (256 bytes) so that an idle process (heap, stack, the
 /// `Process` and `Shared` structs, its process-table entry) stays under 1 KB:
 /// measured with `erlang:memory(total)` at about 900 bytes (64 words gave
-/// 1158). The heap grows at the first GC that finds it too small (policy in
-/// `gc.rs`), by a factor of 4, so a process that needs more gets it in a
-/// few collections.
+/// 1158). The young block grows at the first GC that finds it too small
+/// (policy in `gc.rs`) to 4 times the survivors, so a process that needs
+/// more gets it in a few collections.
 pub const MIN_HEAP_WORDS: usize = 32;
 
 /// The smallest fragment allocated when the block is full. Large enough that
@@ -59,6 +61,10 @@ impl Fragment {
             Fragment { words: Box::from_raw(std::ptr::slice_from_raw_parts_mut(p, n)), used: 0 }
         }
     }
+    /// A fragment of no words (no allocation).
+    pub fn empty() -> Fragment {
+        Fragment { words: Box::new([]), used: 0 }
+    }
     /// Bump-allocate `n` words in the fragment (None if full).
     #[inline]
     pub fn alloc(&mut self, n: usize) -> Option<*mut u64> {
@@ -83,8 +89,26 @@ impl Fragment {
 
 /// A process heap. See the module docs.
 pub struct Heap {
+    /// The young block: allocation happens here.
     pub(crate) block: Fragment,
+    /// Fragments: allocations that did not fit the block, and messages.
+    /// Young data, like the block's.
     pub(crate) frags: Vec<Fragment>,
+    /// The old block (the old generation, `gc.rs`): data that survived two
+    /// collections; empty until the process's second collection.
+    pub(crate) old: Fragment,
+    /// High-water mark: the words of `block` below it survived the last
+    /// collection (a minor collection promotes them into `old`).
+    pub(crate) hwm: usize,
+    /// The young block size the next minor collection allocates at least
+    /// (`gc.rs` sets it from the survivors).
+    pub(crate) young_words: usize,
+    /// Minor and major collections so far (tests, statistics).
+    pub(crate) minor_gcs: u32,
+    pub(crate) major_gcs: u32,
+    /// `erlang:garbage_collect/0` asked for a major collection at the next
+    /// safe point.
+    pub(crate) major_wanted: bool,
 }
 
 impl Default for Heap {
@@ -98,7 +122,16 @@ impl Heap {
         Heap::with_capacity(MIN_HEAP_WORDS)
     }
     pub fn with_capacity(words: usize) -> Heap {
-        Heap { block: Fragment::new(words), frags: Vec::new() }
+        Heap {
+            block: Fragment::new(words),
+            frags: Vec::new(),
+            old: Fragment::empty(),
+            hwm: 0,
+            young_words: words.max(MIN_HEAP_WORDS),
+            minor_gcs: 0,
+            major_gcs: 0,
+            major_wanted: false,
+        }
     }
 
     /// Allocate `n` words (uninitialised contents: the caller writes them
@@ -137,14 +170,35 @@ impl Heap {
         self.block.words.len() - self.block.used
     }
 
-    /// Words in use (block and fragments).
+    /// Words in use (young block, fragments and old block).
     pub fn used_words(&self) -> usize {
-        self.block.used + self.frags.iter().map(|f| f.used).sum::<usize>()
+        self.block.used + self.frags.iter().map(|f| f.used).sum::<usize>() + self.old.used
     }
 
-    /// Words reserved (block and fragments).
+    /// Words reserved (young block, fragments and old block): BEAM's
+    /// `total_heap_size`.
     pub fn capacity_words(&self) -> usize {
+        self.young_capacity_words() + self.old.words.len()
+    }
+
+    /// Words reserved for young data (block and fragments): BEAM's
+    /// `heap_size`.
+    pub fn young_capacity_words(&self) -> usize {
         self.block.words.len() + self.frags.iter().map(|f| f.words.len()).sum::<usize>()
+    }
+
+    /// Make the next safe point run a major collection (`garbage_collect/0`;
+    /// a BIF cannot collect itself: only a safe point knows the live
+    /// registers). The empty fragment linked in is what makes `wants_gc`
+    /// true without a test on the allocation path.
+    pub fn request_major(&mut self) {
+        self.major_wanted = true;
+        self.attach_fragment(Fragment::empty());
+    }
+
+    /// Minor and major collections so far.
+    pub fn collections(&self) -> (u32, u32) {
+        (self.minor_gcs, self.major_gcs)
     }
 
     /// Take in a message built elsewhere: `t` lives in `f` (built by
@@ -211,9 +265,9 @@ impl Heap {
         }
     }
 
-    /// Does `p` point into this heap (block or a fragment)?
+    /// Does `p` point into this heap (a block or a fragment)?
     pub fn contains(&self, p: *const u64) -> bool {
-        self.block.contains(p) || self.frags.iter().any(|f| f.contains(p))
+        self.block.contains(p) || self.old.contains(p) || self.frags.iter().any(|f| f.contains(p))
     }
 
     // ---------- building terms ----------

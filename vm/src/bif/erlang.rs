@@ -358,7 +358,12 @@ pub const BIFS: &[BifDef] = &[
         }
         _ => Err(Exc::badarg()),
     }),
-    bif("erlang", "garbage_collect", 0, |_, _| Ok(Term::TRUE)),
+    // A major collection at the safe point after this call (BEAM collects
+    // during the call; nothing can tell the difference).
+    bif("erlang", "garbage_collect", 0, |p, _| {
+        p.heap.request_major();
+        Ok(Term::TRUE)
+    }),
     bif("erlang", "yield", 0, |p, _| {
         // The interpreter ends the slice at the safe point after this call.
         p.end_slice();

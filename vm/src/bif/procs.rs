@@ -623,7 +623,7 @@ fn info_self(p: &mut Process, a: Atom, status: &str, hide: Option<u64>) -> Term 
     // Build on the heap taken out for the while, so `p` can be read; the
     // terms read from `p` are already on that heap (no copy).
     let mut h = std::mem::replace(&mut p.heap, crate::heap::Heap::new());
-    let words = h.capacity_words();
+    let words = (h.young_capacity_words(), h.capacity_words());
     let t = info_of(&mut h, p, words, a, status, hide);
     let spare = std::mem::replace(&mut p.heap, h);
     drop(spare);
@@ -660,9 +660,16 @@ fn function_of(p: &Process, ip: *const crate::op::Op) -> Option<(Atom, Atom, u8)
 }
 
 /// One item about `q`, built on `h`, which is `q`'s own heap taken out
-/// for the while (`info_self`): `q.heap` is a stand-in, `q_words` the size
-/// of the real one, and `q`'s terms are already on `h`.
-fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, status: &str, hide: Option<u64>) -> Term {
+/// for the while (`info_self`): `q.heap` is a stand-in, `q_words` the sizes
+/// of the real one (young, total), and `q`'s terms are already on `h`.
+fn info_of(
+    h: &mut crate::heap::Heap,
+    q: &Process,
+    q_words: (usize, usize),
+    a: Atom,
+    status: &str,
+    hide: Option<u64>,
+) -> Term {
     let name = a.name();
     let v = match name {
         "registered_name" => match q.shared.name.load(std::sync::atomic::Ordering::Acquire) {
@@ -705,10 +712,13 @@ fn info_of(h: &mut crate::heap::Heap, q: &Process, q_words: usize, a: Atom, stat
         "trap_exit" => Term::bool(q.trap_exit),
         "error_handler" => Term::atom(atom::intern("error_handler")),
         "priority" => Term::atom(atom::intern("normal")),
-        "total_heap_size" | "heap_size" => Term::small(q_words as i64),
+        // BEAM's heap_size is the young heap; total_heap_size adds the
+        // old one (`gc.rs`).
+        "heap_size" => Term::small(q_words.0 as i64),
+        "total_heap_size" => Term::small(q_words.1 as i64),
         "stack_size" => Term::small(q.stack.len() as i64),
         "reductions" => h.int(q.reductions as i64),
-        "memory" => h.int((q.memory_bytes() - q.heap.capacity_words() * 8 + q_words * 8) as i64),
+        "memory" => h.int((q.memory_bytes() - q.heap.capacity_words() * 8 + q_words.1 * 8) as i64),
         "suspending" => Term::NIL,
         "monitors" => {
             let ms = q.monitoring.clone();
