@@ -45,6 +45,52 @@ pub const BIFS: &[BifDef] = &[
     bif("io_lib", "printable_latin1_list", 1, io_lib_printable_list),
     bif("io_lib", "printable_unicode_list", 1, io_lib_printable_unicode_list),
     bif("io_lib", "nl", 0, io_lib_nl),
+    bif("io_lib", "format", 3, io_lib_format_3),
+    bif("io_lib", "fwrite", 3, io_lib_format_3),
+    bif("io_lib", "quote_atom", 2, io_lib_quote_atom),
+    bif("io_lib", "chars_length", 1, |_, a| {
+        fn len(t: Term) -> Option<i64> {
+            let mut n = 0;
+            let mut cur = t;
+            while let Some((h, tl)) = cur.cons_parts() {
+                n += if h.as_small().is_some() { 1 } else { len(h)? };
+                cur = tl;
+            }
+            cur.is_nil().then_some(n)
+        }
+        len(a[0]).map(Term::small).ok_or_else(function_clause)
+    }),
+    bif("io_lib", "deep_unicode_char_list", 1, |_, a| Ok(Term::bool(char_list(a[0], true, unicode_code_point)))),
+    bif("io_lib", "write_unicode_string", 1, io_lib_write_string),
+    bif("io_lib", "write_unicode_char", 1, |p, a| write_char(p, a[0], i64::MAX)),
+    bif("io_lib", "write_char_as_latin1", 1, |p, a| write_char(p, a[0], i64::MAX)),
+    bif("io_lib", "write_atom_as_latin1", 1, io_lib_write_atom),
+    bif("io_lib", "write_latin1_string", 2, |p, a| {
+        let q = a[1].as_small().and_then(|c| char::from_u32(c as u32)).ok_or_else(function_clause)?;
+        quoted_string(p, a[0], q, 255)
+    }),
+    bif("io", "columns", 0, |p, _| not_a_terminal(p)),
+    bif("io", "columns", 1, |p, a| {
+        device(a[0])?;
+        not_a_terminal(p)
+    }),
+    bif("io", "rows", 0, |p, _| not_a_terminal(p)),
+    bif("io", "rows", 1, |p, a| {
+        device(a[0])?;
+        not_a_terminal(p)
+    }),
+    // minierl prints as OTP with its default `+pc latin1`.
+    bif("io", "printable_range", 0, |_, _| Ok(Term::atom(crate::atom::intern("latin1")))),
+    bif("io", "setopts", 1, |p, a| setopts(p, a[0])),
+    bif("io", "setopts", 2, |p, a| {
+        device(a[0])?;
+        setopts(p, a[1])
+    }),
+    bif("io", "getopts", 0, |p, _| getopts(p)),
+    bif("io", "getopts", 1, |p, a| {
+        device(a[0])?;
+        getopts(p)
+    }),
     bif("erlang", "float_to_list", 1, float_to_list_1),
     bif("erlang", "float_to_list", 2, float_to_list_2),
     bif("erlang", "float_to_binary", 1, float_to_binary_1),
@@ -404,4 +450,76 @@ fn float_to_binary_2(p: &mut Process, a: &[Term]) -> BifResult {
     let x = float_arg(a[0])?;
     let s = float_text(x, float_opts(a[1])?)?;
     Ok(p.heap.binary(s.as_bytes()))
+}
+
+/// `io_lib:format/3`: the options (`{chars_limit, N}`) are checked and not
+/// applied.
+fn io_lib_format_3(p: &mut Process, a: &[Term]) -> BifResult {
+    if a[2].list_length().is_none() {
+        return Err(Exc::badarg());
+    }
+    io_lib_format(p, &a[..2])
+}
+
+/// `io_lib:quote_atom(Atom, Chars)`: does an atom written as Chars need
+/// quotes (a reserved word, or not a lowercase letter followed by name
+/// characters)?
+fn io_lib_quote_atom(_p: &mut Process, a: &[Term]) -> BifResult {
+    // A lowercase letter, then letters, digits, `_` and `@` (latin-1).
+    fn name_like(t: &str) -> bool {
+        let lower = |c: char| c.is_ascii_lowercase() || (('\u{df}'..='\u{ff}').contains(&c) && c != '\u{f7}');
+        let name_char = |c: char| {
+            lower(c)
+                || c.is_ascii_alphanumeric()
+                || c == '_'
+                || c == '@'
+                || (('\u{c0}'..='\u{de}').contains(&c) && c != '\u{d7}')
+        };
+        let mut cs = t.chars();
+        cs.next().is_some_and(lower) && cs.all(name_char)
+    }
+    let name = a[0].atom_name().ok_or_else(function_clause)?;
+    // A reserved word looks like a name but still needs quotes.
+    if name_like(name) && !write::atom_is_bare(name) {
+        return Ok(Term::TRUE);
+    }
+    let text: Option<String> =
+        a[1].iter_list().map(|c| c.as_small().and_then(|c| u32::try_from(c).ok()).and_then(char::from_u32)).collect();
+    Ok(Term::bool(!matches!(text, Some(t) if a[1].list_length().is_some() && name_like(&t))))
+}
+
+/// `io:columns`, `io:rows`: standard output is not a terminal for the
+/// programs minierl runs (as under OTP's escript with a pipe).
+fn not_a_terminal(p: &mut Process) -> BifResult {
+    Ok(p.heap.tuple(&[Term::atom(crate::atom::intern("error")), Term::atom(crate::atom::intern("enotsup"))]))
+}
+
+/// `io:setopts`: `binary`, `list`, `{binary, B}`, `{encoding, E}` are
+/// accepted (output is UTF-8 either way); anything else is an error.
+fn setopts(p: &mut Process, opts: Term) -> BifResult {
+    let list = opts.list_to_vec().ok_or_else(function_clause)?;
+    for o in list {
+        let ok = match (o.atom_name(), o.tuple_elements()) {
+            (Some("binary" | "list"), _) => true,
+            (_, Some([k, v])) => match k.atom_name() {
+                Some("binary") => v.is_bool(),
+                Some("encoding") => matches!(v.atom_name(), Some("unicode" | "utf8" | "latin1")),
+                _ => false,
+            },
+            _ => false,
+        };
+        if !ok {
+            return Ok(p
+                .heap
+                .tuple(&[Term::atom(crate::atom::intern("error")), Term::atom(crate::atom::intern("enotsup"))]));
+        }
+    }
+    Ok(ok())
+}
+
+/// `io:getopts`: as OTP's escript with standard output set to unicode.
+fn getopts(p: &mut Process) -> BifResult {
+    let bin = p.heap.tuple(&[Term::atom(crate::atom::intern("binary")), Term::FALSE]);
+    let enc = p.heap.tuple(&[Term::atom(crate::atom::intern("encoding")), Term::atom(crate::atom::intern("unicode"))]);
+    Ok(p.heap.list(&[bin, enc]))
 }
