@@ -450,7 +450,7 @@ pub fn collect_minor(p: &mut Process, x: &mut [Term], live: usize, need: usize) 
     p.heap.minor_gcs = p.heap.minor_gcs.saturating_add(1);
     if verify_enabled() {
         let period = (4 * p.heap.old.used / p.heap.block.words.len().max(1)).max(1) as u32;
-        let old_from = if p.heap.minor_gcs % period == 0 { 0 } else { before.1 };
+        let old_from = if p.heap.minor_gcs.is_multiple_of(period) { 0 } else { before.1 };
         verify(p, x, live, &plan, old_from);
     }
 }

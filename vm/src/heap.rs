@@ -355,7 +355,7 @@ impl Heap {
         debug_assert!(nbytes <= bytes.len());
         let (t, dst) = self.bitstring_uninit(bits);
         dst.copy_from_slice(&bytes[..nbytes]);
-        if bits % 8 != 0 {
+        if !bits.is_multiple_of(8) {
             dst[nbytes - 1] &= 0xFFu8 << (8 - bits % 8);
         }
         t
