@@ -67,6 +67,17 @@ pub fn parse(file_name: &str, source: &str, opts: &Options) -> (Option<ast::Modu
     (if ok { Some(module) } else { None }, errors)
 }
 
+/// The file name a running program sees (`{file, F}` in stack frames,
+/// `?FILE`): `NAME.mrl` is shown as `NAME.erl`, the name the same program
+/// has under Erlang/OTP, so that a program printing a stack trace or `?FILE`
+/// prints what OTP prints for it. Diagnostics keep the real name.
+pub fn runtime_file_name(file_name: &str) -> String {
+    match file_name.strip_suffix(".mrl") {
+        Some(stem) => format!("{stem}.erl"),
+        None => file_name.to_string(),
+    }
+}
+
 /// Compile one source file: the front end (`parse`), then the code
 /// generator. Warnings go into `Compiled::warnings`; on error, the errors
 /// come first, then the warnings.

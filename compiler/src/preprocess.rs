@@ -413,7 +413,7 @@ impl<'a> Pp<'a> {
             let line_of = |off: usize| line_col(self.source, off).0;
             let predefined = match name.as_str() {
                 "LINE" => Some(Tok::Int(BigInt::from(line_of(use_start)))),
-                "FILE" => Some(Tok::Str(self.file_name.chars().map(|c| c as u32).collect())),
+                "FILE" => Some(Tok::Str(crate::runtime_file_name(self.file_name).chars().map(|c| c as u32).collect())),
                 "MODULE" => self.module.clone().map(Tok::Atom),
                 "MODULE_STRING" => self.module.as_ref().map(|m| Tok::Str(m.chars().map(|c| c as u32).collect())),
                 "FUNCTION_NAME" => self.function.as_ref().map(|f| Tok::Atom(f.0.clone())),

@@ -119,41 +119,41 @@ fn crash(case: &str) -> String {
 #[test]
 fn crash_reports_use_the_shell_wording() {
     let cases: &[(&str, &str)] = &[
-        ("badmatch", "** exception error: no match of right hand side value 2\n     in function  cr:run/1 (cr.mrl, line 6)\n"),
+        ("badmatch", "** exception error: no match of right hand side value 2\n     in function  cr:run/1 (cr.erl, line 6)\n"),
         (
             "bigmatch",
-            "** exception error: no match of right hand side value \n                    [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,\n                     23,24,25,26,27,28,29|...]\n     in function  cr:run/1 (cr.mrl, line 7)\n",
+            "** exception error: no match of right hand side value \n                    [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,\n                     23,24,25,26,27,28,29|...]\n     in function  cr:run/1 (cr.erl, line 7)\n",
         ),
-        ("fc", "** exception error: no function clause matching cr:f(1) (cr.mrl, line 4)\n"),
+        ("fc", "** exception error: no function clause matching cr:f(1) (cr.erl, line 4)\n"),
         (
             "fclong",
-            "** exception error: no function clause matching \n                    cr:f([1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,\n                          21,22,23,24,25,26,27,28|...]) (cr.mrl, line 4)\n",
+            "** exception error: no function clause matching \n                    cr:f([1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,\n                          21,22,23,24,25,26,27,28|...]) (cr.erl, line 4)\n",
         ),
-        ("case", "** exception error: no case clause matching 3\n     in function  cr:run/1 (cr.mrl, line 10)\n"),
-        ("if", "** exception error: no true branch found when evaluating an if expression\n     in function  cr:run/1 (cr.mrl, line 11)\n"),
+        ("case", "** exception error: no case clause matching 3\n     in function  cr:run/1 (cr.erl, line 10)\n"),
+        ("if", "** exception error: no true branch found when evaluating an if expression\n     in function  cr:run/1 (cr.erl, line 11)\n"),
         (
             "arith",
-            "** exception error: an error occurred when evaluating an arithmetic expression\n     in operator  +/2\n        called as a + 1\n     in call from cr:run/1 (cr.mrl, line 12)\n",
+            "** exception error: an error occurred when evaluating an arithmetic expression\n     in operator  +/2\n        called as a + 1\n     in call from cr:run/1 (cr.erl, line 12)\n",
         ),
         (
             "neg",
-            "** exception error: an error occurred when evaluating an arithmetic expression\n     in operator  -/1\n        called as - a\n     in call from cr:run/1 (cr.mrl, line 13)\n",
+            "** exception error: an error occurred when evaluating an arithmetic expression\n     in operator  -/1\n        called as - a\n     in call from cr:run/1 (cr.erl, line 13)\n",
         ),
         (
             "badarg",
-            "** exception error: bad argument\n     in function  atom_to_list/1\n        called as atom_to_list(1)\n     in call from cr:run/1 (cr.mrl, line 14)\n",
+            "** exception error: bad argument\n     in function  atom_to_list/1\n        called as atom_to_list(1)\n     in call from cr:run/1 (cr.erl, line 14)\n",
         ),
-        ("badfun", "** exception error: bad function 0\n     in function  cr:run/1 (cr.mrl, line 15)\n"),
-        ("badarity", "** exception error: lists:map/2 called with no arguments\n     in function  cr:run/1 (cr.mrl, line 16)\n"),
-        ("throw", "** exception throw: {my,thing}\n     in function  cr:run/1 (cr.mrl, line 17)\n"),
-        ("exit", "** exception exit: normal_not\n     in function  cr:run/1 (cr.mrl, line 18)\n"),
+        ("badfun", "** exception error: bad function 0\n     in function  cr:run/1 (cr.erl, line 15)\n"),
+        ("badarity", "** exception error: lists:map/2 called with no arguments\n     in function  cr:run/1 (cr.erl, line 16)\n"),
+        ("throw", "** exception throw: {my,thing}\n     in function  cr:run/1 (cr.erl, line 17)\n"),
+        ("exit", "** exception exit: normal_not\n     in function  cr:run/1 (cr.erl, line 18)\n"),
         ("errorargs", "** exception error: my_reason\n     in function  cr:run/2\n        called as cr:run(1,\"two\")\n"),
-        ("try", "** exception error: no try clause matching 3\n     in function  cr:run/1 (cr.mrl, line 20)\n"),
+        ("try", "** exception error: no try clause matching 3\n     in function  cr:run/1 (cr.erl, line 20)\n"),
         (
             "tuple",
-            "** exception error: {some,[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,\n                           21,22,23,24,25,26,27|...],\n                          \"str\"}\n     in function  cr:run/1 (cr.mrl, line 21)\n",
+            "** exception error: {some,[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,\n                           21,22,23,24,25,26,27|...],\n                          \"str\"}\n     in function  cr:run/1 (cr.erl, line 21)\n",
         ),
-        ("timeout", "** exception error: bad receive timeout value\n     in function  cr:run/1 (cr.mrl, line 22)\n"),
+        ("timeout", "** exception error: bad receive timeout value\n     in function  cr:run/1 (cr.erl, line 22)\n"),
     ];
     let mut failed = Vec::new();
     for (case, want) in cases {
@@ -191,7 +191,7 @@ fn other_processes_print_an_error_report() {
     assert!(first.starts_with("Error in process <0."), "{first}");
     assert!(
         first.ends_with(
-            ".0> with exit value:\n{{badmatch,2},[{sp,'-main/0-fun-0-',0,[{file,\"sp.mrl\"},{line,5}]}]}\n\n"
+            ".0> with exit value:\n{{badmatch,2},[{sp,'-main/0-fun-0-',0,[{file,\"sp.erl\"},{line,5}]}]}\n\n"
         ),
         "{first}"
     );
@@ -550,7 +550,7 @@ main() ->
     assert!(o.stderr.starts_with(want_start), "{}", o.stderr);
     assert!(
         o.stderr.ends_with(
-            "                      2},\n                     1}\n     in function  rt:main/0 (rt.mrl, line 31)\n"
+            "                      2},\n                     1}\n     in function  rt:main/0 (rt.erl, line 31)\n"
         ),
         "{}",
         o.stderr

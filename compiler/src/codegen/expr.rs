@@ -359,8 +359,8 @@ impl Gen<'_> {
             ExprKind::Map(fs) => self.map_new(fs),
             ExprKind::MapUpdate(m, fs) => self.map_update(m, fs),
             ExprKind::Record(name, fs) => self.record_new(name, fs, e.span),
-            ExprKind::RecordUpdate(r, name, fs) => self.record_update(r, name, fs),
-            ExprKind::RecordField(r, name, field) => self.record_field(r, name, field),
+            ExprKind::RecordUpdate(r, name, fs) => self.record_update(r, name, fs, e.span),
+            ExprKind::RecordField(r, name, field) => self.record_field(r, name, field, e.span),
             ExprKind::RecordIndex(r, f) => match self.record_index(r, f) {
                 Some(i) => Src::Int(i as i64),
                 None => Src::Nil,
@@ -1091,13 +1091,16 @@ impl Gen<'_> {
         }
     }
 
-    fn record_update(&mut self, r: &Expr, name: &Name, fields: &[ast::RecordFieldExpr]) -> Src {
+    fn record_update(&mut self, r: &Expr, name: &Name, fields: &[ast::RecordFieldExpr], span: Span) -> Src {
         let Some(defs) = self.record_defs(name) else { return Src::Nil };
         self.check_fields(name, &defs, fields);
         let m = self.f.depth;
         let mut all: Vec<&Expr> = vec![r];
         all.extend(fields.iter().map(|f| &f.value));
         let (srcs, ys) = self.exprs(&all);
+        // The check is this expression's, not on the line of the last
+        // subexpression compiled (a record default's, say).
+        self.set_line(span);
         let rec = srcs[0];
         let fail = self.badrecord(rec);
         let tag = self.atom(&name.name);
@@ -1121,11 +1124,12 @@ impl Gen<'_> {
         Src::X(m)
     }
 
-    fn record_field(&mut self, r: &Expr, name: &Name, field: &Name) -> Src {
+    fn record_field(&mut self, r: &Expr, name: &Name, field: &Name, span: Span) -> Src {
         let Some(defs) = self.record_defs(name) else { return Src::Nil };
         let Some(idx) = self.record_index(name, field) else { return Src::Nil };
         let m = self.f.depth;
         let v = self.expr(r);
+        self.set_line(span);
         let fail = self.badrecord(v);
         let tag = self.atom(&name.name);
         self.emit(Instr::IsTaggedTuple { src: v, arity: defs.len() as u32 + 1, tag, fail });

@@ -662,7 +662,7 @@ impl<'s> Gen<'s> {
             lambdas,
             code: self.code,
             lines: self.line_entries,
-            source: self.file_name,
+            source: crate::runtime_file_name(&self.file_name),
             vsn: code_hash,
             attributes,
         }
