@@ -249,7 +249,7 @@ fn module_info_and_tables() {
     assert!(has(code(&m, "module_info", 1), |i| matches!(i, Instr::CallExtOnly { arity: 2, .. })));
     assert_eq!(m.lambdas.len(), 1);
     assert_eq!(m.lambdas[0].num_free, 0);
-    assert_eq!(m.source, "mi.mrl");
+    assert_eq!(m.source, "mi.erl");
     assert!(m.attributes.iter().any(|(a, _)| m.atoms[a.0 as usize] == "author"));
     assert!(m.lines.iter().any(|l| l.line == 5), "line of f/0: {:?}", m.lines);
     let all = build("-module(ea).\n-compile(export_all).\nf() -> 1.\ng() -> 2.\n");
