@@ -915,6 +915,22 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                     None => jump!(*fail),
                 }
             }
+            Op::SelectReturnRangeX { src, base, fail, values } => {
+                // A small's tag cancels in the difference of two smalls, and
+                // only smalls have that tag: the difference is a multiple of
+                // 16 exactly when the value is a small, and then its index
+                // (a value below `base` wraps to a huge index).
+                let d = xr!(*src).raw().wrapping_sub(base.raw());
+                match values.get((d >> 4) as usize) {
+                    Some(r) if d & SMALL_TAG_MASK == 0 => {
+                        xw!(0, *r);
+                        ip = pop_cp!();
+                        safepoint!(1);
+                        continue;
+                    }
+                    _ => jump!(*fail),
+                }
+            }
             Op::AllocateMoveXY { stack, src, dst, .. } => {
                 allocate!(*stack);
                 yw!(*dst, xr!(*src));
@@ -1146,6 +1162,9 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
 // not fit in a small (60 bits shifted by 4), which the CPU's overflow flag
 // tells without decoding either operand.
 const SMALL_TAG: i64 = Term::small(0).raw() as i64;
+/// The bits of a word that hold a small's tag: a word is a small exactly
+/// when they equal `SMALL_TAG` (checked in the unit test below).
+const SMALL_TAG_MASK: u64 = 0xF;
 
 #[inline(always)]
 fn small_add(a: Term, b: Term) -> Option<Term> {
@@ -1987,5 +2006,16 @@ mod tests {
         assert_eq!(small_add(Term::NIL, Term::small(1)), None);
         assert_eq!(small_sub(Term::small(1), Term::atom(atom::OK)), None);
         assert_eq!(small_add_imm(Term::NIL, 1), None);
+        // SMALL_TAG_MASK picks out exactly the smalls.
+        for t in [Term::NIL, Term::atom(atom::OK), Term::pid(5), Term::TRUE] {
+            assert!(!t.is_small() && t.raw() & SMALL_TAG_MASK != SMALL_TAG as u64);
+        }
+        let mut h = crate::heap::Heap::new();
+        for t in [h.cons(Term::NIL, Term::NIL), h.tuple(&[Term::NIL]), h.float(1.5), h.int(i64::MAX)] {
+            assert!(!t.is_small() && t.raw() & SMALL_TAG_MASK != SMALL_TAG as u64);
+        }
+        for &a in &edge {
+            assert_eq!(Term::small(a).raw() & SMALL_TAG_MASK, SMALL_TAG as u64);
+        }
     }
 }

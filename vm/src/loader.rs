@@ -565,7 +565,10 @@ fn fuse(ops: &mut [Op]) {
             Op::SelectValImmX { src, fail, table } => {
                 let rets: Option<Box<[(Term, Term)]>> = table.iter().map(|(k, l)| Some((*k, at(ops, *l)?))).collect();
                 match rets {
-                    Some(table) => Op::SelectReturnX { src: *src, fail: *fail, table },
+                    Some(table) => match small_range(&table) {
+                        Some((base, values)) => Op::SelectReturnRangeX { src: *src, base, fail: *fail, values },
+                        None => Op::SelectReturnX { src: *src, fail: *fail, table },
+                    },
                     None => continue,
                 }
             }
@@ -573,6 +576,19 @@ fn fuse(ops: &mut [Op]) {
         };
         ops[i] = fused;
     }
+}
+
+/// If the keys of `table` are the small integers `b`, `b + 1`, ... (in any
+/// order, each once), `b` and the values in key order.
+fn small_range(table: &[(Term, Term)]) -> Option<(Term, Box<[Term]>)> {
+    if table.is_empty() || !table.iter().all(|(k, _)| k.is_small()) {
+        return None;
+    }
+    let mut t = table.to_vec();
+    t.sort_by_key(|(k, _)| k.small_value());
+    let b = t[0].0.small_value();
+    let dense = t.iter().enumerate().all(|(i, (k, _))| k.small_value().checked_sub(b) == Some(i as i64));
+    dense.then(|| (t[0].0, t.iter().map(|(_, v)| *v).collect()))
 }
 
 impl Cx<'_> {

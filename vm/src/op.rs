@@ -691,6 +691,14 @@ pub enum Op {
         fail: CodePtr,
         table: Box<[(Term, Term)]>,
     },
+    /// `SelectReturnX` whose keys are the small integers `base`,
+    /// `base + 1`, ...: the value is found by index, `values[v - base]`.
+    SelectReturnRangeX {
+        src: u16,
+        base: Term,
+        fail: CodePtr,
+        values: Box<[Term]>,
+    },
 
     /// Not produced by the loader: the code the VM runs when a process's
     /// outermost function returns (the bottom continuation pointer).
