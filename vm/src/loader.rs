@@ -437,10 +437,13 @@ fn fuse(ops: &mut [Op]) {
             (Op::SubImmYX { a, dst, imm, fail }, Op::Call { arity, target }) => {
                 Op::SubImmYCall { a: *a, dst: *dst, arity: *arity, imm: *imm, fail: *fail, target: *target }
             }
-            (Op::TestHeap { words, live }, Op::PutList { head, tail, dst }) => {
+            // The fused constructions rely on their reservation (they
+            // allocate without arming the next safe point for a collection:
+            // see `interp::run`).
+            (Op::TestHeap { words, live }, Op::PutList { head, tail, dst }) if *words >= 2 => {
                 Op::TestHeapPutList { words: *words, live: *live, head: *head, tail: *tail, dst: *dst }
             }
-            (Op::TestHeap { words, live }, Op::PutTuple { elements, dst }) => {
+            (Op::TestHeap { words, live }, Op::PutTuple { elements, dst }) if *words as usize > elements.len() => {
                 Op::TestHeapPutTuple { words: *words, live: *live, elements: elements.clone(), dst: *dst }
             }
             (Op::Allocate { stack, live }, Op::MoveXY { src, dst }) => {
