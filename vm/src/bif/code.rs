@@ -59,6 +59,35 @@ pub const BIFS: &[BifDef] = &[
     bif("compile", "file", 2, |p, a| compile_file(p, a[0], a[1], false)),
     bif("file", "write_file", 2, write_file),
     bif("file", "read_file", 1, read_file),
+    bif("file", "get_cwd", 0, |p, _| {
+        Ok(match std::env::current_dir() {
+            Ok(d) => {
+                let s = p.heap.string(&d.to_string_lossy());
+                p.heap.tuple(&[Term::atom(atom::OK), s])
+            }
+            Err(e) => posix(p, &e),
+        })
+    }),
+    bif("file", "list_dir", 1, |p, a| {
+        let f = filename(a[0]).ok_or_else(Exc::badarg)?;
+        Ok(match std::fs::read_dir(&f) {
+            Ok(rd) => {
+                let names: Vec<String> =
+                    rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+                let terms: Vec<Term> = names.iter().map(|n| p.heap.string(n)).collect();
+                let l = p.heap.list(&terms);
+                p.heap.tuple(&[Term::atom(atom::OK), l])
+            }
+            Err(e) => posix(p, &e),
+        })
+    }),
+    bif("file", "rename", 2, |p, a| {
+        let (Some(from), Some(to)) = (filename(a[0]), filename(a[1])) else { return Err(Exc::badarg()) };
+        Ok(match std::fs::rename(&from, &to) {
+            Ok(()) => Term::atom(atom::OK),
+            Err(e) => posix(p, &e),
+        })
+    }),
     bif("file", "delete", 1, |p, a| file_op(p, a[0], |f| std::fs::remove_file(f))),
     bif("file", "make_dir", 1, |p, a| file_op(p, a[0], |f| std::fs::create_dir(f))),
     bif("file", "del_dir", 1, |p, a| file_op(p, a[0], |f| std::fs::remove_dir(f))),

@@ -16,6 +16,53 @@ pub const BIFS: &[BifDef] = &[
     }),
     bif("unicode", "characters_to_binary", 2, |p, a| to_binary(p, a[0], a[1], Term::atom(atom::UNICODE))),
     bif("unicode", "characters_to_binary", 3, |p, a| to_binary(p, a[0], a[1], a[2])),
+    bif("unicode", "encoding_to_bom", 1, |p, a| {
+        let enc = match (a[0].atom_name(), a[0].tuple_elements()) {
+            (Some(n), _) => (n, "big"),
+            (_, Some([e, order])) => match (e.atom_name(), order.atom_name()) {
+                (Some(e), Some(o)) => (e, o),
+                _ => return Err(Exc::error(Term::atom(atom::FUNCTION_CLAUSE))),
+            },
+            _ => return Err(Exc::error(Term::atom(atom::FUNCTION_CLAUSE))),
+        };
+        let bom: &[u8] = match enc {
+            ("utf8" | "unicode", "big") => &[239, 187, 191],
+            ("utf16", "big") => &[254, 255],
+            ("utf16", "little") => &[255, 254],
+            ("utf32", "big") => &[0, 0, 254, 255],
+            ("utf32", "little") => &[255, 254, 0, 0],
+            ("latin1", "big") => &[],
+            _ => return Err(Exc::error(Term::atom(atom::FUNCTION_CLAUSE))),
+        };
+        Ok(p.heap.binary(bom))
+    }),
+    bif("unicode", "bom_to_encoding", 1, |p, a| {
+        let b = match a[0].binary_bytes() {
+            Some(b) if a[0].is_binary() => b,
+            _ => return Err(Exc::error(Term::atom(atom::FUNCTION_CLAUSE))),
+        };
+        let tagged = |p: &mut Process, e: &str, o: &str| {
+            p.heap.tuple(&[Term::atom(atom::intern(e)), Term::atom(atom::intern(o))])
+        };
+        let (enc, n) = if b.starts_with(&[239, 187, 191]) {
+            (Term::atom(atom::intern("utf8")), 3)
+        } else if b.starts_with(&[0, 0, 254, 255]) {
+            (tagged(p, "utf32", "big"), 4)
+        } else if b.starts_with(&[255, 254, 0, 0]) {
+            (tagged(p, "utf32", "little"), 4)
+        } else if b.starts_with(&[254, 255]) {
+            (tagged(p, "utf16", "big"), 2)
+        } else if b.starts_with(&[255, 254]) {
+            (tagged(p, "utf16", "little"), 2)
+        } else {
+            (Term::atom(atom::intern("latin1")), 0)
+        };
+        Ok(p.heap.tuple(&[enc, Term::small(n)]))
+    }),
+    bif("unicode", "bin_is_7bit", 1, |_, a| match a[0].binary_bytes() {
+        Some(b) if a[0].is_binary() => Ok(Term::bool(b.iter().all(|&c| c < 128))),
+        _ => Err(Exc::badarg()),
+    }),
     bif("unicode", "characters_to_list", 1, |p, a| to_list(p, a[0], Term::atom(atom::UNICODE))),
     bif("unicode", "characters_to_list", 2, |p, a| to_list(p, a[0], a[1])),
 ];
