@@ -203,12 +203,21 @@ impl ToSpace {
         self.used += n;
         p
     }
-    /// The word at `i` (< used).
+    /// The word at `i`, which is below `used`.
     #[inline(always)]
-    fn word(&self, i: usize) -> *mut u64 {
+    fn get(&self, i: usize) -> u64 {
         debug_assert!(i < self.used);
-        // SAFETY: i < used <= cap.
-        unsafe { self.base.add(i) }
+        // SAFETY: the scan reads only inside objects copied here, which
+        // lie below `used` <= `cap` and were written whole by `evacuate`
+        // (the same header-size invariant every walk of the heap relies on).
+        unsafe { *self.base.add(i) }
+    }
+    /// Overwrite the word at `i`, which is below `used`.
+    #[inline(always)]
+    fn set(&mut self, i: usize, w: u64) {
+        debug_assert!(i < self.used);
+        // SAFETY: as in `get`.
+        unsafe { *self.base.add(i) = w }
     }
 }
 
@@ -269,40 +278,35 @@ fn evacuate(t: Term, plan: &Plan, young: &mut ToSpace, old: &mut ToSpace) -> Ter
 /// Cheney-scan `young` from `ys` and `old` from `os` until neither has
 /// words left to scan (scanning one may copy into the other).
 fn scan(plan: &Plan, young: &mut ToSpace, mut ys: usize, old: &mut ToSpace, mut os: usize) {
-    // SAFETY (both loops): every index read is below the space's `used`,
-    // all of which was written (copied objects); a slot is read, then
-    // written with its evacuated value.
     loop {
         let start = (ys, os);
         while ys < young.used {
-            let w = unsafe { *young.word(ys) };
+            let w = young.get(ys);
             if is_header(w) {
                 let (first, count) = payload_terms(w);
-                for k in first..first + count {
-                    let slot = young.word(ys + 1 + k);
-                    let v = evacuate(Term::from_raw(unsafe { *slot }), plan, young, old);
-                    unsafe { *slot = v.raw() };
+                for slot in ys + 1 + first..ys + 1 + first + count {
+                    let v = evacuate(Term::from_raw(young.get(slot)), plan, young, old);
+                    young.set(slot, v.raw());
                 }
                 ys += 1 + header_size(w);
             } else {
                 let v = evacuate(Term::from_raw(w), plan, young, old);
-                unsafe { *young.word(ys) = v.raw() };
+                young.set(ys, v.raw());
                 ys += 1;
             }
         }
         while os < old.used {
-            let w = unsafe { *old.word(os) };
+            let w = old.get(os);
             if is_header(w) {
                 let (first, count) = payload_terms(w);
-                for k in first..first + count {
-                    let slot = old.word(os + 1 + k);
-                    let v = evacuate(Term::from_raw(unsafe { *slot }), plan, young, old);
-                    unsafe { *slot = v.raw() };
+                for slot in os + 1 + first..os + 1 + first + count {
+                    let v = evacuate(Term::from_raw(old.get(slot)), plan, young, old);
+                    old.set(slot, v.raw());
                 }
                 os += 1 + header_size(w);
             } else {
                 let v = evacuate(Term::from_raw(w), plan, young, old);
-                unsafe { *old.word(os) = v.raw() };
+                old.set(os, v.raw());
                 os += 1;
             }
         }
