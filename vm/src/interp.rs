@@ -291,6 +291,19 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             }
         }};
     }
+    // Push a continuation pointer made at load time (`Term::cp`).
+    macro_rules! push_cp_term {
+        ($cp:expr) => {{
+            let cp: Term = $cp;
+            debug_assert!(cp.as_cp().is_some());
+            debug_assert!(depth(p, fp) < p.stack.capacity());
+            // SAFETY: as for push_cp.
+            unsafe {
+                fp.write(cp);
+                fp = fp.add(1);
+            }
+        }};
+    }
     // Pop the continuation pointer on top of the stack.
     macro_rules! pop_cp {
         () => {{
@@ -439,10 +452,13 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
             }
         }};
     }
+    // Collects only when the block is short of `words`: a heap that wants
+    // a collection for other reasons (fragments) has armed the next safe
+    // point.
     macro_rules! test_heap {
         ($words:expr, $live:expr) => {{
             let w = $words as usize;
-            if p.heap.free_words() < w || p.heap.wants_gc() {
+            if p.heap.free_words() < w {
                 sync_len!();
                 gc::collect(p, xs!(), $live as usize, w);
             }
@@ -760,11 +776,10 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 push_cp!(unsafe { ip.add(1) });
                 goto_call!(*target, *arity)
             }
-            Op::MoveCall { src, dst, arity, target } => {
+            Op::MoveCall { src, dst, arity, target, cp } => {
                 xw!(*dst, g!(*src));
-                // SAFETY: the fused Call follows, and the op after it
-                // exists (verified); that is the continuation.
-                push_cp!(unsafe { ip.add(2) });
+                // The op after the fused Call.
+                push_cp_term!(*cp);
                 goto_call!(*target, *arity)
             }
             Op::MoveCallLast { src, dst, arity, dealloc, target } => {
@@ -860,7 +875,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 safepoint!(1);
                 continue;
             }
-            Op::SubImmXCall { a, dst, arity, imm, fail, target } => {
+            Op::SubImmXCall { a, dst, arity, imm, fail, target, cp } => {
                 let va = xr!(*a);
                 let r = match small_sub_imm(va, *imm) {
                     Some(r) => r,
@@ -870,12 +885,11 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                     },
                 };
                 xw!(*dst, r);
-                // SAFETY: the fused Call follows, and the op after it
-                // exists (verified); that is the continuation.
-                push_cp!(unsafe { ip.add(2) });
+                // The op after the fused Call.
+                push_cp_term!(*cp);
                 goto_call!(*target, *arity)
             }
-            Op::SubImmYCall { a, dst, arity, imm, fail, target } => {
+            Op::SubImmYCall { a, dst, arity, imm, fail, target, cp } => {
                 let va = yr!(*a);
                 let r = match small_sub_imm(va, *imm) {
                     Some(r) => r,
@@ -885,11 +899,10 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                     },
                 };
                 xw!(*dst, r);
-                // SAFETY: as for SubImmXCall.
-                push_cp!(unsafe { ip.add(2) });
+                push_cp_term!(*cp);
                 goto_call!(*target, *arity)
             }
-            Op::MoveXYSubImmYCall { src, ydst, a, dst, arity, imm, fail, target } => {
+            Op::MoveXYSubImmYCall { src, ydst, a, dst, arity, imm, fail, target, cp } => {
                 yw!(*ydst, xr!(*src));
                 let va = yr!(*a);
                 let r = match small_sub_imm(va, *imm) {
@@ -905,22 +918,16 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                     }
                 };
                 xw!(*dst, r);
-                // SAFETY: the MoveXY, the fused SubImmYCall and its Call
-                // are this op and the two after it; the op after them
-                // exists (verified) and is the continuation. `ip` may have
-                // moved one op on (above), so the continuation is counted
-                // from the op's own address.
-                push_cp!(unsafe { (op as *const Op).add(3) });
+                // The op after the fused SubImmYCall's Call.
+                push_cp_term!(*cp);
                 goto_call!(*target, *arity)
             }
-            Op::AllocateMoveXYMoveCall { stack, ysrc, ydst, dst, arity, src, target } => {
+            Op::AllocateMoveXYMoveCall { stack, ysrc, ydst, dst, arity, src, target, cp } => {
                 allocate!(*stack);
                 yw!(*ydst, xr!(*ysrc));
                 xw!(*dst, xr!(*src));
-                // SAFETY: the absorbed MoveXY, MoveCall and its Call are
-                // the three ops after this one; the op after them exists
-                // (verified) and is the continuation.
-                push_cp!(unsafe { ip.add(4) });
+                // The op after the absorbed MoveXY, MoveCall and its Call.
+                push_cp_term!(*cp);
                 goto_call!(*target, *arity)
             }
             Op::IsConsGetListXX { src, head, tail, fail } => {

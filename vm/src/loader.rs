@@ -420,6 +420,9 @@ fn specialise_x(op: Op) -> Op {
 /// `Call`): the fused op does both and skips the second, which stays in
 /// place for jumps to it. Later rounds fuse fused ops again (see below).
 fn fuse(ops: &mut [Op]) {
+    // The continuation of a call at op `k` (the code array never moves).
+    let base = ops.as_ptr() as usize;
+    let cp = |k: usize| Term::cp((base + k * std::mem::size_of::<Op>()) as *const u8);
     for i in 0..ops.len().saturating_sub(1) {
         let fused = match (&ops[i], &ops[i + 1]) {
             (Op::Deallocate { stack }, Op::Return) => Op::DeallocReturn { stack: *stack },
@@ -431,12 +434,24 @@ fn fuse(ops: &mut [Op]) {
             (Op::IsConsX { src, fail }, Op::GetListX { src: s2, head, tail }) if src == s2 => {
                 Op::IsConsGetListX { src: *src, fail: *fail, head: *head, tail: *tail }
             }
-            (Op::SubImmXX { a, dst, imm, fail }, Op::Call { arity, target }) => {
-                Op::SubImmXCall { a: *a, dst: *dst, arity: *arity, imm: *imm, fail: *fail, target: *target }
-            }
-            (Op::SubImmYX { a, dst, imm, fail }, Op::Call { arity, target }) => {
-                Op::SubImmYCall { a: *a, dst: *dst, arity: *arity, imm: *imm, fail: *fail, target: *target }
-            }
+            (Op::SubImmXX { a, dst, imm, fail }, Op::Call { arity, target }) => Op::SubImmXCall {
+                a: *a,
+                dst: *dst,
+                arity: *arity,
+                imm: *imm,
+                fail: *fail,
+                target: *target,
+                cp: cp(i + 2),
+            },
+            (Op::SubImmYX { a, dst, imm, fail }, Op::Call { arity, target }) => Op::SubImmYCall {
+                a: *a,
+                dst: *dst,
+                arity: *arity,
+                imm: *imm,
+                fail: *fail,
+                target: *target,
+                cp: cp(i + 2),
+            },
             // The fused constructions rely on their reservation (they
             // allocate without arming the next safe point for a collection:
             // see `interp::run`).
@@ -457,13 +472,13 @@ fn fuse(ops: &mut [Op]) {
                 Op::GetTupleElements2X { src: *src, i1: *i1, d1: *d1, i2: *i2, d2: *d2 }
             }
             (Op::MoveXX { src, dst }, Op::Call { arity, target }) => {
-                Op::MoveCall { src: Src::x(*src), dst: *dst, arity: *arity, target: *target }
+                Op::MoveCall { src: Src::x(*src), dst: *dst, arity: *arity, target: *target, cp: cp(i + 2) }
             }
             (Op::MoveYX { src, dst }, Op::Call { arity, target }) => {
-                Op::MoveCall { src: Src::y(*src), dst: *dst, arity: *arity, target: *target }
+                Op::MoveCall { src: Src::y(*src), dst: *dst, arity: *arity, target: *target, cp: cp(i + 2) }
             }
             (Op::MoveCX { src, dst }, Op::Call { arity, target }) => {
-                Op::MoveCall { src: Src::constant(*src), dst: *dst, arity: *arity, target: *target }
+                Op::MoveCall { src: Src::constant(*src), dst: *dst, arity: *arity, target: *target, cp: cp(i + 2) }
             }
             (Op::MoveXX { src, dst }, Op::CallLast { arity, target, dealloc }) => {
                 Op::MoveCallLast { src: Src::x(*src), dst: *dst, arity: *arity, dealloc: *dealloc, target: *target }
@@ -525,20 +540,21 @@ fn fuse(ops: &mut [Op]) {
                 Op::IsEqImmReturnX { src: *src, imm: *imm, fail: *fail, ret: *ret }
             }
             // The `MoveXY` in between is the one `AllocateMoveXY` absorbed.
-            (Op::AllocateMoveXY { stack, src: ysrc, dst: ydst, .. }, _, Op::MoveCall { src, dst, arity, target })
-                if src.tag() == SP_XREG =>
-            {
-                Op::AllocateMoveXYMoveCall {
-                    stack: *stack,
-                    ysrc: *ysrc,
-                    ydst: *ydst,
-                    src: src.index() as u16,
-                    dst: *dst,
-                    arity: *arity,
-                    target: *target,
-                }
-            }
-            (Op::MoveXY { src, dst: ydst }, Op::SubImmYCall { a, dst, arity, imm, fail, target }, _) => {
+            (
+                Op::AllocateMoveXY { stack, src: ysrc, dst: ydst, .. },
+                _,
+                Op::MoveCall { src, dst, arity, target, .. },
+            ) if src.tag() == SP_XREG => Op::AllocateMoveXYMoveCall {
+                stack: *stack,
+                ysrc: *ysrc,
+                ydst: *ydst,
+                src: src.index() as u16,
+                dst: *dst,
+                arity: *arity,
+                target: *target,
+                cp: cp(i + 4),
+            },
+            (Op::MoveXY { src, dst: ydst }, Op::SubImmYCall { a, dst, arity, imm, fail, target, .. }, _) => {
                 Op::MoveXYSubImmYCall {
                     src: *src,
                     ydst: *ydst,
@@ -548,6 +564,7 @@ fn fuse(ops: &mut [Op]) {
                     imm: *imm,
                     fail: *fail,
                     target: *target,
+                    cp: cp(i + 3),
                 }
             }
             _ => continue,

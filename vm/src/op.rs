@@ -574,6 +574,9 @@ pub enum Op {
         dst: u16,
         arity: u8,
         target: CodePtr,
+        /// The continuation pushed (`Term::cp` of the op after the call),
+        /// made at load time.
+        cp: Term,
     },
     MoveCallLast {
         src: Src,
@@ -641,6 +644,9 @@ pub enum Op {
         imm: i64,
         fail: CodePtr,
         target: CodePtr,
+        /// The continuation pushed (`Term::cp` of the op after the call),
+        /// made at load time.
+        cp: Term,
     },
     SubImmYCall {
         a: u16,
@@ -649,6 +655,9 @@ pub enum Op {
         imm: i64,
         fail: CodePtr,
         target: CodePtr,
+        /// The continuation pushed (`Term::cp` of the op after the call),
+        /// made at load time.
+        cp: Term,
     },
     /// Fused: `MoveXY` saving a call's result + the `SubImmYCall` after it
     /// (which skips the op it absorbed too): `... f(N - 1) + f(N - 2)`'s
@@ -662,6 +671,9 @@ pub enum Op {
         imm: i64,
         fail: CodePtr,
         target: CodePtr,
+        /// The continuation pushed (`Term::cp` of the op after the call),
+        /// made at load time.
+        cp: Term,
     },
     /// Fused: `AllocateMoveXY` + the `MoveCall` two ops after it (the ops
     /// in between stay in place) when that moves an x register:
@@ -675,6 +687,9 @@ pub enum Op {
         dst: u16,
         arity: u8,
         target: CodePtr,
+        /// The continuation pushed (`Term::cp` of the op after the call),
+        /// made at load time.
+        cp: Term,
     },
     /// `IsConsGetListX` with both destinations x registers.
     IsConsGetListXX {
