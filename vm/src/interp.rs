@@ -5,8 +5,10 @@
 //! and either does the work inline (moves, tests, the small-int fast paths)
 //! or calls a small function. Reductions are charged only at calls, returns
 //! and `LoopRecEnd` back-edges, as BEAM does; garbage is collected only at
-//! safe points (`Allocate`, `TestHeap`, calls, returns, waits) where the
-//! number of live x registers is known.
+//! safe points (`TestHeap`, calls, returns, waits) where the number of
+//! live x registers is known: a `TestHeap` whose words do not fit, and a
+//! call or return after an op that allocated outside a reservation
+//! (`arm_if_gc!` in `run`).
 //!
 //! Calls push the continuation pointer (CP) on the stack, `Allocate` pushes
 //! the y slots above it, `Return` pops the CP. So a frame is

@@ -415,10 +415,11 @@ fn specialise_x(op: Op) -> Op {
 ///
 /// The same for a pair whose first op never jumps away after doing its work
 /// (`IsConsX` + `GetListX`, `TestHeap` + `PutList`/`PutTuple`, `Allocate` +
-/// `MoveXY`, two `GetTupleElementX` of one tuple, a move into an x register
-/// + `Call`/`CallLast`, an immediate subtraction into an x register +
-/// `Call`): the fused op does both and skips the second, which stays in
-/// place for jumps to it. Later rounds fuse fused ops again (see below).
+/// `MoveXY`, two `GetTupleElementX` of one tuple, a move into an x
+/// register followed by `Call`/`CallLast`, an immediate subtraction into an
+/// x register followed by `Call`): the fused op does both and skips the
+/// second, which stays in place for jumps to it. Later rounds fuse fused
+/// ops again (see below).
 fn fuse(ops: &mut [Op]) {
     // The continuation of a call at op `k` (the code array never moves).
     let base = ops.as_ptr() as usize;
