@@ -339,6 +339,35 @@ pub enum FloatOpt {
     Short,
 }
 
+/// `{decimals, N}` as OTP 25's `sys_double_to_chars_fast`: up to 2^53 and
+/// for N up to 18 it works in doubles, the integral part and
+/// `round(fraction * 10^N)` (half away from zero), so digits past the 17th
+/// significant one are those of that product, not of the exact value
+/// (`float_to_list(0.3, [{decimals, 17}])` is `"0.30000000000000000"`);
+/// above, C's `%.*f` (exact value, ties to even).
+fn otp_decimals(x: f64, n: usize) -> String {
+    const POW10: [f64; 19] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        1e16, 1e17, 1e18,
+    ];
+    let af = x.abs();
+    if af > 9007199254740992.0 || n >= POW10.len() {
+        return fixed_digits(x, n, true);
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    if n == 0 {
+        return format!("{sign}{}", af.round() as u64);
+    }
+    let int_f = af.floor();
+    let frac_f = ((af - int_f) * POW10[n]).round();
+    let (mut int_part, mut frac_part) = (int_f as u64, frac_f as u64);
+    if frac_f >= POW10[n] {
+        int_part += 1;
+        frac_part = 0;
+    }
+    format!("{sign}{int_part}.{frac_part:0n$}")
+}
+
 /// `float_to_list/2`. `None` where OTP raises badarg (`{decimals,N}` of a
 /// value too large for its buffer; N above 253 / 249).
 pub fn float_to_list_opts(x: f64, opt: FloatOpt) -> Option<String> {
@@ -355,7 +384,7 @@ pub fn float_to_list_opts(x: f64, opt: FloatOpt) -> Option<String> {
             if n > 253 || x.abs() >= 1.0e256 {
                 return None;
             }
-            let mut s = fixed_digits(x, n, false);
+            let mut s = otp_decimals(x, n);
             if s.len() > 255 {
                 return None;
             }
