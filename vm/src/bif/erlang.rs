@@ -32,6 +32,23 @@ pub const BIFS: &[BifDef] = &[
         Some(n) if n >= 0 => Ok(Term::bool(a[0].fun_arity().map(|x| x as i64) == Some(n))),
         _ => Err(Exc::badarg()),
     }),
+    // Called as functions (`apply`, `erlang:is_record/2`); in guards and
+    // bodies the compiler turns a record test into a type test.
+    bif("erlang", "is_record", 2, |_, a| {
+        if !a[1].is_atom() {
+            return Err(Exc::badarg());
+        }
+        Ok(Term::bool(a[0].tuple_elements().is_some_and(|t| t.first() == Some(&a[1]))))
+    }),
+    bif("erlang", "is_record", 3, |_, a| {
+        if !a[1].is_atom() || !a[2].is_integer() {
+            return Err(Exc::badarg());
+        }
+        let size = a[2].as_small();
+        Ok(Term::bool(a[0].tuple_elements().is_some_and(|t| {
+            t.first() == Some(&a[1]) && size == Some(t.len() as i64)
+        })))
+    }),
     bif("erlang", "element", 2, |_, a| {
         let (Some(i), Some(t)) = (a[0].as_small(), a[1].tuple_elements()) else { return Err(Exc::badarg()) };
         if i >= 1 && (i as usize) <= t.len() {
