@@ -337,6 +337,13 @@ fn main() -> ExitCode {
 
 /// The process's exit status for how the VM ended: 0 when main returned,
 /// N on `halt(N)`, 1 after a crash (its report on stderr).
+///
+/// When an exit signal killed main (a linked process died, `exit(Main, R)`),
+/// OTP's `init` sees its boot process die and writes
+/// `{"init terminating in do_boot",R}` with `erlang:display/1` to stdout
+/// before it halts; so does minierl. Such a death is the one crash of class
+/// exit without a stack trace (an uncaught `erlang:raise(exit, R, [])` looks
+/// the same and gets the line too, where OTP's escript would not print it).
 fn exit_code(exit: MainExit) -> ExitCode {
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -344,6 +351,12 @@ fn exit_code(exit: MainExit) -> ExitCode {
         MainExit::Normal => ExitCode::SUCCESS,
         MainExit::Halt(n) => ExitCode::from(n.clamp(0, 255) as u8),
         MainExit::Crash { class, reason, trace } => {
+            if class == minierl::process::Class::Exit && trace == minierl::term::Term::NIL {
+                use minierl::format::{display::display_bytes, from_term, FTerm};
+                let slogan = "init terminating in do_boot".bytes().map(|b| FTerm::Int(b as i64)).collect();
+                let line = display_bytes(&FTerm::Tuple(vec![FTerm::list(slogan), from_term(reason)]));
+                minierl::format::out::write_bytes(minierl::format::out::Device::Stdout, &line);
+            }
             eprint!("{}", minierl::report::uncaught(class, reason, trace));
             ExitCode::from(1)
         }
