@@ -45,9 +45,7 @@ pub const BIFS: &[BifDef] = &[
             return Err(Exc::badarg());
         }
         let size = a[2].as_small();
-        Ok(Term::bool(a[0].tuple_elements().is_some_and(|t| {
-            t.first() == Some(&a[1]) && size == Some(t.len() as i64)
-        })))
+        Ok(Term::bool(a[0].tuple_elements().is_some_and(|t| t.first() == Some(&a[1]) && size == Some(t.len() as i64))))
     }),
     bif("erlang", "element", 2, |_, a| {
         let (Some(i), Some(t)) = (a[0].as_small(), a[1].tuple_elements()) else { return Err(Exc::badarg()) };

@@ -346,10 +346,8 @@ pub enum FloatOpt {
 /// (`float_to_list(0.3, [{decimals, 17}])` is `"0.30000000000000000"`);
 /// above, C's `%.*f` (exact value, ties to even).
 fn otp_decimals(x: f64, n: usize) -> String {
-    const POW10: [f64; 19] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-        1e16, 1e17, 1e18,
-    ];
+    const POW10: [f64; 19] =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18];
     let af = x.abs();
     if af > 9007199254740992.0 || n >= POW10.len() {
         return fixed_digits(x, n, true);
