@@ -192,15 +192,31 @@ pub enum ExprKind {
     Block(Vec<Expr>),
     /// `fun (...) -> ... end`, or `fun Name(...) -> ... end` (named fun:
     /// every clause has `name` set and the name is bound inside the body).
-    Fun(Option<Name>, Vec<Clause>),
+    /// The last field holds OTP's names for the fun's code, set by the
+    /// code generator's naming pass.
+    Fun(Option<Name>, Vec<Clause>, Option<LiftedNames>),
     /// `fun f/1`.
     FunRef(FunName),
     /// `fun M:F/A` where each part is an atom/integer or a variable.
     FunRemote(Box<Expr>, Box<Expr>, Box<Expr>),
-    /// `[Expr || Qualifiers]`.
-    ListComp(Box<Expr>, Vec<Qualifier>),
-    /// `<< Expr || Qualifiers >>`.
-    BinComp(Box<Expr>, Vec<Qualifier>),
+    /// `[Expr || Qualifiers]`. The last field holds, once the code
+    /// generator's naming pass has run, the name of the function lifted for
+    /// each generator (as OTP names it); it is empty before.
+    ListComp(Box<Expr>, Vec<Qualifier>, Vec<String>),
+    /// `<< Expr || Qualifiers >>`, with the generators' names as above.
+    BinComp(Box<Expr>, Vec<Qualifier>, Vec<String>),
+}
+
+/// The names OTP gives the code of a fun.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiftedNames {
+    /// The function the body is lifted to: `-f/1-fun-N-`, or `-f/1-Name/A-K-`
+    /// for a named fun that calls itself.
+    pub func: String,
+    /// When the clauses can fail to match: the function OTP raises
+    /// `function_clause` from if the fun has free variables
+    /// (`-f/1-inlined-K-`, taking the fun's arguments only).
+    pub clause_fail: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

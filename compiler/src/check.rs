@@ -673,7 +673,7 @@ impl<'a> Checker<'a> {
                 self.unsafe_scope("catch", e.span, vt, |c, vt| c.expr(inner, vt));
             }
             ExprKind::Block(es) => self.exprs(es, vt),
-            ExprKind::Fun(name, clauses) => {
+            ExprKind::Fun(name, clauses, _) => {
                 if let Some(n) = name {
                     if let Some(outer) = vt.get(&n.name).cloned() {
                         // erl_lint counts the shadowed variable as used.
@@ -719,7 +719,7 @@ impl<'a> Checker<'a> {
                 self.expr(f, vt);
                 self.expr(a, vt);
             }
-            ExprKind::ListComp(head, quals) | ExprKind::BinComp(head, quals) => {
+            ExprKind::ListComp(head, quals, _) | ExprKind::BinComp(head, quals, _) => {
                 let mut lvt = vt.clone();
                 let mark = self.bindings.len();
                 for q in quals {

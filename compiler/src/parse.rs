@@ -281,7 +281,7 @@ pub(crate) fn fun_expr(cs: Vec<Clause>, span: Span) -> Result<Expr, PErr> {
             return Err(user(Diagnostic::error("E0102", c.span, "head mismatch")));
         }
     }
-    Ok(Expr { kind: ExprKind::Fun(name, cs), span })
+    Ok(Expr { kind: ExprKind::Fun(name, cs, None), span })
 }
 
 pub(crate) fn function(cs: Vec<Clause>) -> Result<Function, PErr> {

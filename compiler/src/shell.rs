@@ -222,7 +222,7 @@ fn push_children<'a>(k: &'a mut ExprKind, stack: &mut Vec<&'a mut Expr>) {
             stack.push(e);
             push_clauses(cs, stack);
         }
-        ExprKind::If(cs) | ExprKind::Fun(_, cs) => push_clauses(cs, stack),
+        ExprKind::If(cs) | ExprKind::Fun(_, cs, _) => push_clauses(cs, stack),
         ExprKind::Receive(cs, after) => {
             push_clauses(cs, stack);
             if let Some(a) = after {
@@ -239,7 +239,7 @@ fn push_children<'a>(k: &'a mut ExprKind, stack: &mut Vec<&'a mut Expr>) {
             }
             stack.extend(t.after.iter_mut());
         }
-        ExprKind::ListComp(e, qs) | ExprKind::BinComp(e, qs) => {
+        ExprKind::ListComp(e, qs, _) | ExprKind::BinComp(e, qs, _) => {
             stack.push(e);
             for q in qs {
                 match q {

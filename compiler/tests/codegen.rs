@@ -313,7 +313,7 @@ fn funs_and_closures() {
     assert!(has(code(&m, "a", 1), |i| matches!(i, Instr::MakeFun { free, .. } if free.len() == 1)));
     // The named fun's recursion calls the lifted function directly.
     let lifted =
-        m.functions.iter().find(|f| m.atoms[f.name.0 as usize].starts_with("-j/1-fun-")).expect("lifted named fun");
+        m.functions.iter().find(|f| m.atoms[f.name.0 as usize].starts_with("-j/1-Loop/2-")).expect("lifted named fun");
     let start = lifted.info.0 as usize;
     let seg = &m.code[start..];
     let end = seg.iter().skip(1).position(|i| matches!(i, Instr::FuncInfo { .. })).map_or(seg.len(), |p| p + 1);

@@ -164,7 +164,7 @@ fn precedence_and_associativity() {
         );
         let m = ok(&text);
         let e = match &f_body(&m)[0].kind {
-            ExprKind::Fun(_, cls) => cls[0].body[0].clone(),
+            ExprKind::Fun(_, cls, _) => cls[0].body[0].clone(),
             _ => unreachable!(),
         };
         assert_eq!(sx(&e), want, "for {src}");
@@ -375,8 +375,8 @@ fn funs() {
     assert!(matches!(&es[0].kind, ExprKind::FunRef(f) if f.name == "f" && f.arity == 0));
     assert!(matches!(&es[1].kind, ExprKind::FunRemote(..)));
     assert!(matches!(&es[2].kind, ExprKind::FunRemote(..)));
-    assert!(matches!(&es[3].kind, ExprKind::Fun(None, c) if c.len() == 1));
-    assert!(matches!(&es[4].kind, ExprKind::Fun(Some(n), c) if n.name == "Loop" && c.len() == 2));
+    assert!(matches!(&es[3].kind, ExprKind::Fun(None, c, _) if c.len() == 1));
+    assert!(matches!(&es[4].kind, ExprKind::Fun(Some(n), c, _) if n.name == "Loop" && c.len() == 2));
 }
 
 /// Sources and the diagnostics erlc (OTP 25) gives for them, as

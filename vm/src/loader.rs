@@ -100,7 +100,11 @@ pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError>
         ops[i] = specialise_x(specialise(cx.translate(ins, lambdas_ptr)?));
     }
     fuse(&mut ops);
-    let mut functions: Vec<FuncMeta> = m
+    // A fun's code takes its free variables as extra arguments; OTP's traces
+    // show that whole arity, as for any function. (A fun with free variables
+    // raises `function_clause` from a stub of the fun's own arity, which the
+    // compiler makes, so its arguments show as the caller passed them.)
+    let functions: Vec<FuncMeta> = m
         .functions
         .iter()
         .enumerate()
@@ -112,13 +116,6 @@ pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError>
             end: m.functions.get(i + 1).map(|g| g.info.0).unwrap_or(n as u32),
         })
         .collect();
-    // A fun's code takes its free variables as extra arguments; traces show
-    // the arity callers see, as OTP's do.
-    for l in &m.lambdas {
-        if let Some(f) = functions.get_mut(l.func.0 as usize) {
-            f.trace_arity = l.arity;
-        }
-    }
     let exports = m.exports.iter().map(|e| (cx.atoms[e.function.0 as usize], e.arity, e.label.0)).collect();
     let attrs: Vec<Term> = m
         .attributes

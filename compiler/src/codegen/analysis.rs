@@ -101,13 +101,13 @@ pub(crate) fn walk_expr(e: &Expr, f: &mut dyn FnMut(&str, Occ)) {
             t.after.iter().for_each(|e| walk_expr(e, f));
         }
         Catch(e) => walk_expr(e, f),
-        Fun(_, cs) => cs.iter().for_each(|c| walk_clause(c, f)),
+        Fun(_, cs, _) => cs.iter().for_each(|c| walk_clause(c, f)),
         FunRemote(m, n, a) => {
             walk_expr(m, f);
             walk_expr(n, f);
             walk_expr(a, f);
         }
-        ListComp(e, qs) | BinComp(e, qs) => {
+        ListComp(e, qs, _) | BinComp(e, qs, _) => {
             walk_expr(e, f);
             for q in qs {
                 match q {
@@ -346,7 +346,7 @@ impl Gen<'_> {
             // A send as the last expression needs no frame: x0/x1 are free.
             BinOp(B::Send, a, b) => self.expr_needs_frame(a) || self.expr_needs_frame(b),
             // Lowered to a tail call of the first generator's function.
-            ListComp(_, qs) => match qs.first() {
+            ListComp(_, qs, _) => match qs.first() {
                 Some(Qualifier::Generator(_, l) | Qualifier::BinGenerator(_, l)) => self.expr_needs_frame(l),
                 _ => true,
             },

@@ -326,8 +326,9 @@ impl Gen<'_> {
                 self.try_expr(t, true);
             }
             ExprKind::Block(b) => self.body_tail(b),
-            ExprKind::ListComp(x, qs) => {
-                let call = self.lower_lc(x, qs, e.span);
+            ExprKind::ListComp(x, qs, names) | ExprKind::BinComp(x, qs, names) => {
+                let bin = matches!(e.kind, ExprKind::BinComp(..));
+                let call = self.lower_lc(x, qs, names, bin, e.span);
                 self.tail(&call);
             }
             ExprKind::BinOp(op @ (BinOp::AndAlso | BinOp::OrElse), a, b) => {
@@ -385,26 +386,15 @@ impl Gen<'_> {
             ExprKind::Try(t) => self.try_expr(t, false).expect("a value"),
             ExprKind::Catch(x) => self.catch_expr(x),
             ExprKind::Block(b) => self.body_value(b),
-            ExprKind::Fun(name, cs) => self.fun_expr(name.as_ref(), cs, e.span),
+            ExprKind::Fun(name, cs, lifted) => self.fun_expr(name.as_ref(), cs, lifted.as_ref(), e.span),
             ExprKind::FunRef(f) => self.fun_ref(f),
             ExprKind::FunRemote(m, f, a) => {
                 let imp = self.import("erlang", "make_fun", 3);
                 self.do_call(Target::Ext(imp), vec![m, f, a], false, e.span).expect("a value")
             }
-            ExprKind::ListComp(x, qs) => {
-                let call = self.lower_lc(x, qs, e.span);
-                self.expr(&call)
-            }
-            ExprKind::BinComp(x, qs) => {
-                let lc = mk(ExprKind::ListComp(x.clone(), qs.clone()), e.span);
-                let call = mk(
-                    ExprKind::RemoteCall(
-                        Box::new(mk(ExprKind::Atom("erlang".into()), e.span)),
-                        Box::new(mk(ExprKind::Atom("list_to_bitstring".into()), e.span)),
-                        vec![lc],
-                    ),
-                    e.span,
-                );
+            ExprKind::ListComp(x, qs, names) | ExprKind::BinComp(x, qs, names) => {
+                let bin = matches!(e.kind, ExprKind::BinComp(..));
+                let call = self.lower_lc(x, qs, names, bin, e.span);
                 self.expr(&call)
             }
             ExprKind::Atom(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::String(_) | ExprKind::Nil => {

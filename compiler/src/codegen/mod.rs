@@ -19,7 +19,12 @@
 //! - A call in tail position is `CallOnly`/`CallExtOnly`/`CallFunOnly`/
 //!   `ApplyOnly` without a frame, `CallLast`/... (deallocating) with one, so
 //!   loops run in constant stack space.
-//! - Funs: a `fun` body is lifted to a function `-F/A-fun-N-` taking the
+//! - Names: before a user function is generated, `naming.rs` works out
+//!   the names OTP 25 gives the functions lifted out of it (its v3_core's
+//!   and v3_kernel's counters) and writes them into the `Fun`, `ListComp`
+//!   and `BinComp` nodes of a copy of its clauses.
+//! - Funs: a `fun` body is lifted to a function `-F/A-fun-N-` (a named fun
+//!   that calls itself: `-F/A-Name/Arity-K-`) taking the
 //!   fun's arguments followed by its free variables (sorted by name);
 //!   `MakeFun` captures the free variables. A named fun calling itself by
 //!   name calls the lifted function directly (no closure is built). `fun
@@ -27,7 +32,7 @@
 //!   `fun m:f/1` with constant parts is a `Literal::ExportFun`, otherwise a
 //!   call to `erlang:make_fun/3`. `CallFun` takes the fun in x[arity].
 //! - List comprehensions are lifted to recursive functions
-//!   `-F/A-lc$^N/1-0-` (one per generator, taking the list followed by the
+//!   `-F/A-lc$^N/1-K-` (one per generator, taking the list followed by the
 //!   free variables), as OTP's v3_core does: `[P|T] -> [E | lc(T)]`, `[_|T]
 //!   -> lc(T)`, `[] -> Tail`, other -> `error({bad_generator, L})`; a filter
 //!   that is a guard expression becomes part of the generator clause's
@@ -137,9 +142,9 @@
 //! - `P1 = P2` where both sides are binary patterns is rejected (E0900).
 //! - In a guard, `orelse`/`or` try their right operand when the left one
 //!   raises (Erlang fails the whole guard then).
-//! - Nested funs are numbered after their enclosing function's other funs
-//!   (OTP numbers inner funs first); names otherwise follow OTP
-//!   (`-f/1-fun-K-`, `-f/1-lc$^N/1-K-`).
+//! - Lifted functions are named as OTP 25 names them (see `naming.rs` for
+//!   what its kernel counter follows only approximately); their order in
+//!   the module, hence a fun's `index`, is not OTP's.
 //!
 //! Errors only the generator finds (undefined record or field, binary
 //! segment errors) are `Diagnostic::error` with code E0900.
@@ -148,6 +153,7 @@ mod analysis;
 mod expr;
 mod lc;
 mod moves;
+mod naming;
 mod opt;
 mod pattern;
 
@@ -214,6 +220,10 @@ struct Pending {
     self_fun: Option<SelfFun>,
     /// The user function it was lifted from (for naming nested lifts).
     top: (String, u8),
+    /// A fun with free variables whose clauses can fail: the function
+    /// (name, arity) its failing clause selection tail-calls, which raises
+    /// `function_clause` with the fun's own arguments (as OTP's stub).
+    fail_stub: Option<(String, u8)>,
 }
 
 /// A named fun's own name, bound inside its body.
@@ -303,9 +313,10 @@ pub(crate) struct Gen<'s> {
     local_funs: HashMap<(String, u8), FunLabels>,
     imported: HashMap<(String, u8), String>,
     pending: VecDeque<Pending>,
-    /// Per user function: (funs and comprehensions lifted so far,
-    /// comprehensions so far), for OTP's names `-f/1-fun-K-` and
-    /// `-f/1-lc$^N/1-K-`.
+    /// Per user function: (funs, comprehensions) lifted so far that the
+    /// naming pass did not name (code the shell compiles), and the
+    /// functions lifted for comprehensions that start with a filter (which
+    /// OTP does not lift).
     lift_counters: HashMap<(String, u8), (u32, u32)>,
     var_counter: u32,
     attributes_src: Vec<(String, Expr)>,
@@ -493,7 +504,19 @@ impl<'s> Gen<'s> {
             }
         }
         for f in &funcs {
-            self.function(&f.name, f.arity, &f.clauses, f.span, None, (f.name.clone(), f.arity));
+            let top = (f.name.clone(), f.arity);
+            let mut clauses = f.clauses.clone();
+            let is_local = |n: &str, a: usize| self.local_funs.contains_key(&(n.to_string(), a as u8));
+            let is_bif_ref = |n: &str, a: usize| {
+                !self.imported.contains_key(&(n.to_string(), a as u8))
+                    && n != "is_record"
+                    && crate::bifs::is_auto_imported(n, a)
+            };
+            let info = naming::ModuleInfo { records: &self.records, is_local: &is_local, is_bif_ref: &is_bif_ref };
+            naming::name_function(&top, &mut clauses, &info);
+            let name = f.name.clone();
+            let p = Pending { name, arity: f.arity, clauses, span: f.span, self_fun: None, top, fail_stub: None };
+            self.function(p);
         }
         if !has_mi0 {
             self.module_info(0);
@@ -502,7 +525,7 @@ impl<'s> Gen<'s> {
             self.module_info(1);
         }
         while let Some(p) = self.pending.pop_front() {
-            self.function(&p.name, p.arity, &p.clauses, p.span, p.self_fun, p.top);
+            self.function(p);
         }
         // Exports.
         let mut ex: Vec<(String, u8)> =
@@ -532,15 +555,9 @@ impl<'s> Gen<'s> {
     }
 
     /// Generate one function (user-written or lifted).
-    fn function(
-        &mut self,
-        name: &str,
-        arity: u8,
-        clauses: &[Clause],
-        span: Span,
-        self_fun: Option<SelfFun>,
-        top: (String, u8),
-    ) {
+    fn function(&mut self, p: Pending) {
+        let Pending { name, arity, clauses, span, self_fun, top, fail_stub } = p;
+        let (name, clauses) = (name.as_str(), &clauses[..]);
         let Some(&labels) = self.local_funs.get(&(name.to_string(), arity)) else {
             return;
         };
@@ -555,7 +572,12 @@ impl<'s> Gen<'s> {
         self.functions.push((name.to_string(), arity, labels, self.cur_line));
         self.bind_self_fun();
         let occs: Vec<Src> = (0..arity as u16).map(Src::X).collect();
-        self.match_clauses(&occs, clauses, labels.info, pattern::ArmMode::Tail { base: 0 }, pattern::Prologue::None);
+        let fail = match fail_stub.and_then(|(n, a)| Some((self.local_funs.get(&(n, a))?.entry, a))) {
+            // The fun's arguments are still in x0.. when selection fails.
+            Some((label, a)) => self.deferred(vec![Instr::CallOnly { arity: a, label }]),
+            None => labels.info,
+        };
+        self.match_clauses(&occs, clauses, fail, pattern::ArmMode::Tail { base: 0 }, pattern::Prologue::None);
         if self.f.x_overflow {
             // Point at the function's name, not the whole (huge) clause.
             let at = Span { start: span.start, end: (span.start + name.len() as u32).min(span.end) };
