@@ -30,14 +30,24 @@
 //!   name calls the lifted function directly (no closure is built). `fun
 //!   f/1` is a lambda entry pointing at `f/1` itself with no free variables;
 //!   `fun m:f/1` with constant parts is a `Literal::ExportFun`, otherwise a
-//!   call to `erlang:make_fun/3`. `CallFun` takes the fun in x[arity].
+//!   call to `erlang:make_fun/3`; `fun F/A` of an auto-imported BIF is a
+//!   fun calling it (as in OTP). `CallFun` takes the fun in x[arity]. A fun
+//!   with free variables whose clauses can fail tail-calls a stub
+//!   `-F/A-inlined-K-` of the fun's own arity when none matches, so
+//!   `function_clause` shows the caller's arguments (OTP's stub).
 //! - List comprehensions are lifted to recursive functions
 //!   `-F/A-lc$^N/1-K-` (one per generator, taking the list followed by the
 //!   free variables), as OTP's v3_core does: `[P|T] -> [E | lc(T)]`, `[_|T]
 //!   -> lc(T)`, `[] -> Tail`, other -> `error({bad_generator, L})`; a filter
 //!   that is a guard expression becomes part of the generator clause's
 //!   guard, others a `case` raising `{bad_filter, V}` on non-booleans.
-//!   Binary comprehensions are `erlang:list_to_bitstring([E || ...])`.
+//!   A binary generator's clauses are `<<P, T/bits>>`, its skip pattern,
+//!   `<<_/bits>> -> Tail` and other -> `bad_generator`. Binary
+//!   comprehensions are lifted the same way to `-F/A-lbc$^N/2-K-`, which
+//!   also take the binary built so far (second argument): an element
+//!   appends `<<Acc/bits, Segments...>>` (the element's own segments when
+//!   it is written `<<...>>`, else `E/bits`), and a nested generator's
+//!   function returns the new binary.
 //! - `module_info/0,1` call `erlang:get_module_info/1,2` with the module
 //!   name, as OTP generates them.
 //!

@@ -33,7 +33,8 @@
 //! `BinComp` nodes. It also expands record constructions into tuples (so
 //! each copy of a field's default gets its own names, as in OTP) and turns
 //! `fun F/A` of an auto-imported BIF into `fun (X1, ...) -> F(X1, ...) end`,
-//! as OTP's `erl_expand_records` does.
+//! as OTP's `erl_expand_records` does, and evaluates `More` before the
+//! comprehension in `[E || Qs] ++ More`, as v3_core does.
 
 use crate::ast::BinOp as Op;
 use crate::ast::*;
@@ -251,6 +252,22 @@ impl Namer<'_> {
                     elems.push(v);
                 }
                 e.kind = ExprKind::Tuple(elems);
+            }
+            // `[E || Qs] ++ More`: OTP builds the comprehension onto More,
+            // evaluated first.
+            ExprKind::BinOp(Op::Append, a, b)
+                if matches!(a.kind, ExprKind::ListComp(..))
+                    && !matches!(b.kind, ExprKind::Var(_) | ExprKind::Nil | ExprKind::Atom(_) | ExprKind::Int(_)) =>
+            {
+                self.fresh += 1;
+                let v = format!("-More{}", self.fresh);
+                let var = || Expr { kind: ExprKind::Var(v.clone()), span };
+                let ExprKind::BinOp(_, a, b) = &mut e.kind else { unreachable!() };
+                let more = std::mem::replace(&mut **b, var());
+                let lc = std::mem::replace(&mut **a, Expr { kind: ExprKind::Nil, span });
+                let bind = ExprKind::Match(Box::new(Pat { kind: PatKind::Var(v.clone()), span }), Box::new(more));
+                let append = ExprKind::BinOp(Op::Append, Box::new(lc), Box::new(var()));
+                e.kind = ExprKind::Block(vec![Expr { kind: bind, span }, Expr { kind: append, span }]);
             }
             ExprKind::FunRef(f) if !(self.m.is_local)(&f.name, f.arity as usize) => {
                 if !(self.m.is_bif_ref)(&f.name, f.arity as usize) {
