@@ -16,14 +16,18 @@
 //!   a match are translated in the order of its pattern-matching
 //!   compilation (groups of clauses with a variable first pattern or a
 //!   constructor first pattern, the last group first; constructors by
-//!   type). Each comprehension generator, each named fun that refers to
+//!   type; a `try`'s catch clauses on `{Class, Reason}`), and a `receive`
+//!   with a timeout other than `infinity` translates its `after` body
+//!   before its clauses. Each comprehension generator, each named fun that refers to
 //!   itself, and each fun whose clauses can fail to match (its
 //!   `function_clause` raise is given a `-f/1-inlined-K-` name) takes one.
 //!
 //! Where the kernel's order is only approximated here (names then differ
-//! from OTP's in `K` only): OTP's optimiser may inline a fun applied
-//! where it is made, or drop an unused one (its numbers are then not
-//! taken); a large `after` body (OTP makes it a function `after$^N`, taking
+//! from OTP's in `K` only): OTP's optimiser (`sys_core_fold`) may inline
+//! a fun bound to a variable and applied once (its `function_clause` then
+//! takes no number, and its comprehensions are numbered where it is
+//! applied) or drop an unused one; it folds constants (a fun whose free
+//! variables are all constants has none, so no `inlined` stub); a large `after` body (OTP makes it a function `after$^N`, taking
 //! both counters) is taken as small; in the match order, binary patterns
 //! are one group, map patterns are grouped by their keys in any order, and
 //! single complex literal patterns are not moved first.
@@ -383,20 +387,33 @@ impl Namer<'_> {
                     }
                 }
             }
-            Receive(cs, after) => {
-                if let Some(a) = after {
+            Receive(cs, after) => match after {
+                // The lowered receive: `case PeekSucceeded of true -> clauses;
+                // false -> timeout`, the values' clauses in term order
+                // (`false` first) unless `after infinity` marks the second.
+                Some(a) if !matches!(&a.timeout.kind, Atom(t) if t == "infinity") => {
                     self.kern(&mut a.timeout);
+                    a.body.iter_mut().for_each(|e| self.kern(e));
+                    self.kern_clauses(cs);
                 }
-                self.kern_clauses(cs);
-                if let Some(a) = after {
+                Some(a) => {
+                    self.kern_clauses(cs);
                     a.body.iter_mut().for_each(|e| self.kern(e));
                 }
-            }
+                None => self.kern_clauses(cs),
+            },
             Try(t) => {
                 t.body.iter_mut().for_each(|e| self.kern(e));
                 self.kern_clauses(&mut t.of);
-                for c in &mut t.catches {
-                    c.body.iter_mut().for_each(|e| self.kern(e));
+                // The handler matches {Class, Reason, Stack}.
+                let throw = Pat { kind: PatKind::Atom("throw".into()), span };
+                let rows = t
+                    .catches
+                    .iter()
+                    .map(|c| (vec![c.class.as_ref().unwrap_or(&throw), &c.reason], guard_is_true(&c.guard)))
+                    .collect();
+                for i in match_order(rows) {
+                    t.catches[i].body.iter_mut().for_each(|e| self.kern(e));
                 }
                 if !t.after.is_empty() {
                     // A small `after` body is copied into the normal exit
