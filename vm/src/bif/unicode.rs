@@ -11,6 +11,11 @@ use crate::process::{BifResult, Exc, Process};
 use crate::term::*;
 
 pub const BIFS: &[BifDef] = &[
+    // `unicode_util:gc/1`, the grapheme splitter under `string`: the first
+    // extended grapheme cluster (UAX #29) of a flat list of code points or
+    // a UTF-8 binary, as `[GC | Rest]` (GC a code point, or the list of a
+    // cluster's code points), `[]` for an empty string.
+    bif("unicode_util", "gc", 1, |p, a| gc(p, a[0])),
     bif("unicode", "characters_to_binary", 1, |p, a| {
         to_binary(p, a[0], Term::atom(atom::UNICODE), Term::atom(atom::UNICODE))
     }),
@@ -319,4 +324,115 @@ fn to_list(p: &mut Process, data: Term, inenc: Term) -> BifResult {
         None => l,
         Some(stop) => stop_tuple(p, stop, l),
     })
+}
+
+/// The number of chars of the first grapheme cluster of `s` (not empty),
+/// by the rules of Unicode 14 as OTP 25 has them. The splitter follows a
+/// later Unicode, whose rule GB9c (15.1) keeps an Indic consonant after a
+/// virama in the cluster, where OTP 25 breaks. Every other rule that joins
+/// two chars looks at that pair alone, except GB11 (an emoji after a zero
+/// width joiner) and GB12/13 (pairs of regional indicators); so a pair in
+/// the cluster that the splitter would not join on its own marks GB9c's
+/// join, and the cluster ends there.
+fn first_cluster_len(s: &str) -> usize {
+    use unicode_segmentation::UnicodeSegmentation;
+    let one = |t: &str| t.graphemes(true).nth(1).is_none();
+    // Extended_Pictographic: joined after an emoji and a zero width joiner
+    // (GB11), where a combining mark would be joined after anything (GB9).
+    let ext_pict = |c: char| one(&format!("\u{1F468}\u{200D}{c}")) && !one(&format!("a\u{200D}{c}"));
+    let Some(g) = s.graphemes(true).next() else { return 0 };
+    let cs: Vec<char> = g.chars().collect();
+    for i in 1..cs.len() {
+        let (prev, c) = (cs[i - 1], cs[i]);
+        if ('\u{1F1E6}'..='\u{1F1FF}').contains(&c) {
+            continue;
+        }
+        let joined = if prev == '\u{200D}' {
+            if ext_pict(cs[0]) {
+                // OTP 25: after an emoji and a zero width joiner only an
+                // emoji goes on in the cluster (not even a combining mark).
+                ext_pict(c)
+            } else {
+                one(&format!("a\u{200D}{c}"))
+            }
+        } else {
+            one(&format!("{prev}{c}"))
+        };
+        if !joined {
+            return i;
+        }
+    }
+    cs.len()
+}
+
+fn cluster_term(p: &mut Process, cps: &[u32]) -> Term {
+    if let [c] = cps {
+        Term::small(*c as i64)
+    } else {
+        let v: Vec<Term> = cps.iter().map(|&c| Term::small(c as i64)).collect();
+        p.heap.list(&v)
+    }
+}
+
+fn gc(p: &mut Process, s: Term) -> BifResult {
+    if let Some(bytes) = s.binary_bytes().filter(|_| s.is_binary()) {
+        if bytes.is_empty() {
+            return Ok(Term::NIL);
+        }
+        let valid = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
+        };
+        if valid.is_empty() {
+            return Err(Exc::badarg());
+        }
+        let n = first_cluster_len(valid);
+        let cps: Vec<u32> = valid.chars().take(n).map(|c| c as u32).collect();
+        let used: usize = valid.chars().take(n).map(char::len_utf8).sum();
+        let rest = bytes[used..].to_vec();
+        let g = cluster_term(p, &cps);
+        let rest = p.heap.binary(&rest);
+        return Ok(p.heap.cons(g, rest));
+    }
+    if s.is_nil() {
+        return Ok(Term::NIL);
+    }
+    let Some((h, t)) = s.cons_parts() else { return Err(Exc::badarg()) };
+    let first = h.as_small().ok_or_else(Exc::badarg)?;
+    if !valid_cp(first) || char::from_u32(first as u32).is_none() {
+        // Not a char (a surrogate): a cluster of its own.
+        return Ok(p.heap.cons(h, t));
+    }
+    // The valid chars of a window at the front; the window doubles while
+    // the first cluster fills all of it.
+    let mut window = 16;
+    loop {
+        let mut text = String::new();
+        let mut cps = Vec::new();
+        let mut cur = s;
+        let mut cut = false;
+        while let Some((h, t)) = cur.cons_parts() {
+            let Some(c) = h.as_small().filter(|&c| valid_cp(c)).and_then(|c| char::from_u32(c as u32)) else {
+                break;
+            };
+            if cps.len() == window {
+                cut = true;
+                break;
+            }
+            text.push(c);
+            cps.push(c as u32);
+            cur = t;
+        }
+        let n = first_cluster_len(&text);
+        if n == cps.len() && cut {
+            window *= 2;
+            continue;
+        }
+        let mut rest = s;
+        for _ in 0..n {
+            rest = rest.cons_parts().map_or(rest, |(_, t)| t);
+        }
+        let g = cluster_term(p, &cps[..n]);
+        return Ok(p.heap.cons(g, rest));
+    }
 }
