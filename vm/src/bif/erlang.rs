@@ -577,15 +577,17 @@ fn text_to_int(p: &mut Process, s: Option<String>, b: u32) -> BifResult {
 }
 
 fn parse_float(s: &str) -> Option<f64> {
-    // Erlang requires digits, a dot and digits (exponent optional).
+    // Erlang requires digits, a decimal point and digits (exponent
+    // optional). As OTP's `sys_chars_to_double`, the point may be a comma
+    // (`list_to_float("1,5")` is 1.5).
     let t = s.strip_prefix(['-', '+']).unwrap_or(s);
     let (mant, _) = t.split_once(['e', 'E']).unwrap_or((t, ""));
-    let (a, b) = mant.split_once('.')?;
+    let (a, b) = mant.split_once(['.', ','])?;
     if a.is_empty() || b.is_empty() || !a.bytes().all(|c| c.is_ascii_digit()) || !b.bytes().all(|c| c.is_ascii_digit())
     {
         return None;
     }
-    s.parse().ok()
+    s.replacen(',', ".", 1).parse().ok()
 }
 
 fn make_atom(s: Option<String>, existing: bool) -> BifResult {
