@@ -151,30 +151,34 @@ fn bitop(p: &mut Process, a: Term, b: Term, f: fn(&BigInt, &BigInt) -> BigInt) -
     }
 }
 
+/// The most bits an integer's magnitude may have: OTP's largest bignum is
+/// 2^19 - 1 words (`system_limit` beyond).
+const MAX_INT_BITS: u64 = ((1 << 19) - 1) * 64;
+
 fn shift(p: &mut Process, a: Term, b: Term, right: bool) -> BifResult {
     let (Some(x), Some(n)) = (a.to_bigint(), b.to_bigint()) else {
         return Err(Exc::badarith());
     };
-    let n = n.to_i64().ok_or(Exc::error(Term::atom(crate::atom::SYSTEM_LIMIT)))?;
-    let n = if right { -n } else { n };
-    if n >= 0 {
-        if n > (1 << 24) {
-            return Err(Exc::error(Term::atom(crate::atom::SYSTEM_LIMIT)));
-        }
-        if let Some(s) = x.to_i64() {
-            if n < 64 && s.unsigned_abs().leading_zeros() as i64 > n + 4 {
-                return Ok(p.heap.int(s << n));
-            }
-        }
-        Ok(p.heap.bigint(&(x << n as usize)))
-    } else {
-        let m = (-n) as u64;
-        if m > u32::MAX as u64 {
-            return Ok(Term::small(if x.is_negative() { -1 } else { 0 }));
-        }
-        // Arithmetic shift (floor), as Erlang does for negatives.
-        Ok(p.heap.bigint(&x.div_floor(&(BigInt::from(1) << m as usize))))
+    if x.is_zero() {
+        return Ok(Term::small(0));
     }
+    let n = if right { -n } else { n };
+    if n.is_negative() {
+        // Arithmetic shift right (floor), as Erlang does for negatives;
+        // shifting out every bit leaves 0 or -1.
+        let m = (-n).to_u64().filter(|&m| m <= x.bits()).unwrap_or(x.bits() + 1);
+        return Ok(p.heap.bigint(&x.div_floor(&(BigInt::from(1) << m as usize))));
+    }
+    let n = match n.to_u64() {
+        Some(n) if n <= MAX_INT_BITS && x.bits() + n <= MAX_INT_BITS => n,
+        _ => return Err(Exc::error(Term::atom(crate::atom::SYSTEM_LIMIT))),
+    };
+    if let Some(s) = x.to_i64() {
+        if n < 64 && s.unsigned_abs().leading_zeros() as u64 > n + 4 {
+            return Ok(p.heap.int(s << n));
+        }
+    }
+    Ok(p.heap.bigint(&(x << n as usize)))
 }
 
 pub fn neg(p: &mut Process, a: Term) -> BifResult {
