@@ -234,6 +234,11 @@ pub struct Try {
     pub catches: Vec<CatchClause>,
     /// `after` body; empty if there is none.
     pub after: Vec<Expr>,
+    /// The copy of `after` the exception handler runs, as OTP copies a
+    /// small `after` body into both exits: set by the code generator's
+    /// naming pass, whose names differ between the copies (empty before:
+    /// the handler runs `after`).
+    pub after_handler: Vec<Expr>,
 }
 
 /// `Class:Reason:Stack when Guard -> Body`.

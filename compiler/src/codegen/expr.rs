@@ -933,7 +933,8 @@ impl Gen<'_> {
             self.emit(Instr::Move { src: Src::X(i as u16), dst: Dst::Y(*y) });
         }
         self.f.depth = 0;
-        self.body_value(&t.after);
+        let after = if t.after_handler.is_empty() { &t.after } else { &t.after_handler };
+        self.body_value(after);
         for (i, y) in saved.iter().enumerate() {
             self.emit(Instr::Move { src: Src::Y(*y), dst: Dst::X(i as u16) });
         }

@@ -91,7 +91,8 @@
 //! `erlang:build_stacktrace/1` (a `Bif`) turns into a list when the catch
 //! clause names it; no matching catch clause means `Raise`. `after` wraps
 //! the whole `try ... of ... catch` in a second `Try` whose handler saves
-//! x0..x2, runs the after body and `Raise`s. `of` and `catch` bodies are
+//! x0..x2, runs the after body (its copy `Try::after_handler`, named apart by
+//! `naming.rs`) and `Raise`s. `of` and `catch` bodies are
 //! outside the protected region, and are in tail position when there is no
 //! `after`. `catch E` is `Catch`/`CatchEnd`.
 //!

@@ -418,10 +418,11 @@ impl Namer<'_> {
                 if !t.after.is_empty() {
                     // A small `after` body is copied into the normal exit
                     // and into the exception handler: the kernel numbers
-                    // both copies; the names are the first copy's.
-                    t.after.iter_mut().for_each(|e| self.kern(e));
+                    // both copies.
                     let mut copy = t.after.clone();
+                    t.after.iter_mut().for_each(|e| self.kern(e));
                     copy.iter_mut().for_each(|e| self.kern(e));
+                    t.after_handler = copy;
                 }
             }
             Fun(name, cs, lifted) => {
@@ -652,7 +653,7 @@ fn order_rows(rows: Vec<Row>, out: &mut Vec<usize>) {
     let mut parts: Vec<Vec<Row>> = Vec::new();
     let mut last_var = None;
     for r in rows {
-        let v = con_of(&r.0[0]).is_none();
+        let v = r.0.first().and_then(con_of).is_none();
         if last_var != Some(v) {
             parts.push(Vec::new());
             last_var = Some(v);
@@ -660,17 +661,19 @@ fn order_rows(rows: Vec<Row>, out: &mut Vec<usize>) {
         parts.last_mut().expect("pushed").push(r);
     }
     for part in parts.into_iter().rev() {
-        if con_of(&part[0].0[0]).is_none() {
-            let rest = part.into_iter().map(|(cols, g, i)| (cols[1..].to_vec(), g, i)).collect();
+        if part[0].0.first().and_then(con_of).is_none() {
+            let rest =
+                part.into_iter().map(|(cols, g, i)| (cols.get(1..).unwrap_or_default().to_vec(), g, i)).collect();
             order_rows(rest, out);
             continue;
         }
         // Group by type, then by value (in order of first appearance).
         let mut groups: Vec<(Con, Vec<Row>)> = Vec::new();
         for (cols, g, i) in part {
-            let (con, sub) = con_of(&cols[0]).expect("a constructor");
+            // Every row of this group has a constructor first.
+            let Some((con, sub)) = cols.first().and_then(con_of) else { continue };
             let mut new_cols = sub;
-            new_cols.extend(cols[1..].iter().cloned());
+            new_cols.extend(cols.get(1..).unwrap_or_default().iter().cloned());
             let same = |c: &Con| match (c, &con) {
                 (Con::Binary, Con::Binary) | (Con::Cons, Con::Cons) | (Con::Nil, Con::Nil) => true,
                 _ => *c == con,
