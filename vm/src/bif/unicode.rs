@@ -16,6 +16,13 @@ pub const BIFS: &[BifDef] = &[
     // a UTF-8 binary, as `[GC | Rest]` (GC a code point, or the list of a
     // cluster's code points), `[]` for an empty string.
     bif("unicode_util", "gc", 1, |p, a| gc(p, a[0])),
+    // The case mappings under `string` (full mappings, as OTP's
+    // `unicode_util`): `[C | Rest]` gives the mapping of C (one or more code
+    // points) followed by Rest; `[]` gives `[]`.
+    bif("unicode_util", "uppercase", 1, |p, a| map_first(p, a[0], Case::Upper)),
+    bif("unicode_util", "lowercase", 1, |p, a| map_first(p, a[0], Case::Lower)),
+    bif("unicode_util", "titlecase", 1, |p, a| map_first(p, a[0], Case::Title)),
+    bif("unicode_util", "casefold", 1, |p, a| map_first(p, a[0], Case::Fold)),
     bif("unicode", "characters_to_binary", 1, |p, a| {
         to_binary(p, a[0], Term::atom(atom::UNICODE), Term::atom(atom::UNICODE))
     }),
@@ -435,4 +442,105 @@ fn gc(p: &mut Process, s: Term) -> BifResult {
         let g = cluster_term(p, &cps[..n]);
         return Ok(p.heap.cons(g, rest));
     }
+}
+
+#[derive(Clone, Copy)]
+enum Case {
+    Upper,
+    Lower,
+    Title,
+    Fold,
+}
+
+fn map_first(p: &mut Process, s: Term, case: Case) -> BifResult {
+    if s.is_nil() {
+        return Ok(Term::NIL);
+    }
+    let Some((h, t)) = s.cons_parts() else { return Err(Exc::badarg()) };
+    let cp = h.as_small().filter(|&c| valid_cp(c)).ok_or_else(Exc::badarg)?;
+    let mapped: Vec<Term> = case_map(cp as u32, case).into_iter().map(|c| Term::small(c as i64)).collect();
+    Ok(p.heap.list_with_tail(&mapped, t))
+}
+
+/// Cased letters added after Unicode 14 (OTP 25's): a mapping from or to
+/// one of them is not made.
+fn newer_than_unicode_14(c: u32) -> bool {
+    matches!(c, 0x1C89..=0x1C8A | 0xA7CB..=0xA7CF | 0xA7D2 | 0xA7D4 | 0xA7DA..=0xA7DC | 0x10D50..=0x10D8F | 0x16EA0..=0x16EDF)
+}
+
+/// The full case mapping of one code point (Rust's tables for upper and
+/// lower case; title case and case folding derived from them with the
+/// exceptions of Unicode's SpecialCasing and CaseFolding).
+fn case_map(c: u32, case: Case) -> Vec<u32> {
+    let Some(ch) = char::from_u32(c).filter(|_| !newer_than_unicode_14(c)) else { return vec![c] };
+    let out = case_map_new(ch, c, case);
+    if out.iter().any(|&c| newer_than_unicode_14(c)) {
+        return vec![c];
+    }
+    out
+}
+
+fn case_map_new(ch: char, c: u32, case: Case) -> Vec<u32> {
+    let upper = |ch: char| -> Vec<char> { ch.to_uppercase().collect() };
+    let lower = |ch: char| -> Vec<char> { ch.to_lowercase().collect() };
+    let out: Vec<char> = match case {
+        Case::Upper => upper(ch),
+        Case::Lower => lower(ch),
+        Case::Title => return title_map(c).unwrap_or_else(|| upper(ch).into_iter().map(|c| c as u32).collect()),
+        Case::Fold => {
+            // Cherokee folds to its capitals; dotless i folds to itself.
+            if let 0x13A0..=0x13F5 | 0x0131 = c {
+                return vec![c];
+            }
+            if let 0xAB70..=0xABBF | 0x13F8..=0x13FD = c {
+                return upper(ch).into_iter().map(|c| c as u32).collect();
+            }
+            // lower(upper(C)) twice: `ß` → "SS" → "ss", `ẞ` → `ß` → "ss",
+            // `ς` → `σ`, `ᾀ` → "ἀι", `µ` → `μ`.
+            let once: Vec<char> = upper(ch).into_iter().flat_map(lower).collect();
+            once.into_iter().flat_map(upper).flat_map(lower).collect()
+        }
+    };
+    out.into_iter().map(|c| c as u32).collect()
+}
+
+/// Title case where it is not upper case (Unicode's digraphs, ligatures,
+/// Greek letters with iota subscript, Georgian).
+fn title_map(c: u32) -> Option<Vec<u32>> {
+    Some(match c {
+        0x01C4..=0x01C6 => vec![0x01C5],
+        0x01C7..=0x01C9 => vec![0x01C8],
+        0x01CA..=0x01CC => vec![0x01CB],
+        0x01F1..=0x01F3 => vec![0x01F2],
+        0x00DF => vec![0x53, 0x73],
+        0xFB00 => vec![0x46, 0x66],
+        0xFB01 => vec![0x46, 0x69],
+        0xFB02 => vec![0x46, 0x6C],
+        0xFB03 => vec![0x46, 0x66, 0x69],
+        0xFB04 => vec![0x46, 0x66, 0x6C],
+        0xFB05 | 0xFB06 => vec![0x53, 0x74],
+        0x0587 => vec![0x0535, 0x0582],
+        0xFB13 => vec![0x0544, 0x0576],
+        0xFB14 => vec![0x0544, 0x0565],
+        0xFB15 => vec![0x0544, 0x056B],
+        0xFB16 => vec![0x054E, 0x0576],
+        0xFB17 => vec![0x0544, 0x056D],
+        0x1F80..=0x1F87 | 0x1F90..=0x1F97 | 0x1FA0..=0x1FA7 => vec![c + 8],
+        0x1F88..=0x1F8F | 0x1F98..=0x1F9F | 0x1FA8..=0x1FAF | 0x1FBC | 0x1FCC | 0x1FFC => vec![c],
+        0x1FB3 => vec![0x1FBC],
+        0x1FC3 => vec![0x1FCC],
+        0x1FF3 => vec![0x1FFC],
+        0x1FB2 => vec![0x1FBA, 0x0345],
+        0x1FB4 => vec![0x0386, 0x0345],
+        0x1FC2 => vec![0x1FCA, 0x0345],
+        0x1FC4 => vec![0x0389, 0x0345],
+        0x1FF2 => vec![0x1FFA, 0x0345],
+        0x1FF4 => vec![0x038F, 0x0345],
+        0x1FB7 => vec![0x0391, 0x0342, 0x0345],
+        0x1FC7 => vec![0x0397, 0x0342, 0x0345],
+        0x1FF7 => vec![0x03A9, 0x0342, 0x0345],
+        // Georgian letters are their own title case.
+        0x10D0..=0x10FA | 0x10FD..=0x10FF => vec![c],
+        _ => return None,
+    })
 }
