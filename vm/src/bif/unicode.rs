@@ -75,6 +75,14 @@ pub const BIFS: &[BifDef] = &[
         Some(b) if a[0].is_binary() => Ok(Term::bool(b.iter().all(|&c| c < 128))),
         _ => Err(Exc::badarg()),
     }),
+    bif("unicode", "characters_to_nfc_list", 1, |p, a| normalize(p, a[0], Form::Nfc, false)),
+    bif("unicode", "characters_to_nfd_list", 1, |p, a| normalize(p, a[0], Form::Nfd, false)),
+    bif("unicode", "characters_to_nfkc_list", 1, |p, a| normalize(p, a[0], Form::Nfkc, false)),
+    bif("unicode", "characters_to_nfkd_list", 1, |p, a| normalize(p, a[0], Form::Nfkd, false)),
+    bif("unicode", "characters_to_nfc_binary", 1, |p, a| normalize(p, a[0], Form::Nfc, true)),
+    bif("unicode", "characters_to_nfd_binary", 1, |p, a| normalize(p, a[0], Form::Nfd, true)),
+    bif("unicode", "characters_to_nfkc_binary", 1, |p, a| normalize(p, a[0], Form::Nfkc, true)),
+    bif("unicode", "characters_to_nfkd_binary", 1, |p, a| normalize(p, a[0], Form::Nfkd, true)),
     bif("unicode", "characters_to_list", 1, |p, a| to_list(p, a[0], Term::atom(atom::UNICODE))),
     bif("unicode", "characters_to_list", 2, |p, a| to_list(p, a[0], a[1])),
 ];
@@ -543,4 +551,53 @@ fn title_map(c: u32) -> Option<Vec<u32>> {
         0x10D0..=0x10FA | 0x10FD..=0x10FF => vec![c],
         _ => return None,
     })
+}
+
+#[derive(Clone, Copy)]
+enum Form {
+    Nfc,
+    Nfd,
+    Nfkc,
+    Nfkd,
+}
+
+/// The code points of `t` (a list of them) in normalization form `form`.
+fn normalized(t: Term, form: Form) -> Vec<u32> {
+    use unicode_normalization::UnicodeNormalization;
+    let s: String = t.iter_list().filter_map(|c| c.as_small().and_then(|c| char::from_u32(c as u32))).collect();
+    let out: String = match form {
+        Form::Nfc => s.nfc().collect(),
+        Form::Nfd => s.nfd().collect(),
+        Form::Nfkc => s.nfkc().collect(),
+        Form::Nfkd => s.nfkd().collect(),
+    };
+    out.chars().map(|c| c as u32).collect()
+}
+
+fn cps_term(p: &mut Process, cps: &[u32], binary: bool) -> Term {
+    if binary {
+        let mut bytes = Vec::with_capacity(cps.len());
+        for &c in cps {
+            encode_one(c, Enc::Utf8, &mut bytes);
+        }
+        p.heap.binary(&bytes)
+    } else {
+        let v: Vec<Term> = cps.iter().map(|&c| Term::small(c as i64)).collect();
+        p.heap.list(&v)
+    }
+}
+
+/// `unicode:characters_to_nf*_list/1` and `_binary/1`: chardata decoded as
+/// `characters_to_list/1` does, then normalized; where the data stops being
+/// valid, `{error, Normalized, Rest}` (or `incomplete`) as that function.
+fn normalize(p: &mut Process, data: Term, form: Form, binary: bool) -> BifResult {
+    let r = to_list(p, data, Term::atom(atom::UNICODE))?;
+    if let Some([tag, conv, rest]) = r.tuple_elements() {
+        let (tag, conv, rest) = (*tag, *conv, *rest);
+        let cps = normalized(conv, form);
+        let conv = cps_term(p, &cps, binary);
+        return Ok(p.heap.tuple(&[tag, conv, rest]));
+    }
+    let cps = normalized(r, form);
+    Ok(cps_term(p, &cps, binary))
 }
