@@ -200,7 +200,8 @@ fn abs(p: &mut Process, a: Term) -> BifResult {
         return Ok(p.heap.int(x.abs()));
     }
     if let Some(f) = a.as_float() {
-        return Ok(p.heap.float(f.abs()));
+        // As OTP 25: only a float below zero is negated (abs(-0.0) is -0.0).
+        return Ok(p.heap.float(if f < 0.0 { -f } else { f }));
     }
     match a.to_bigint() {
         Some(b) => Ok(p.heap.bigint(&b.abs())),
