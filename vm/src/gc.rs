@@ -385,6 +385,31 @@ fn uninit_fragment(n: usize) -> Fragment {
     Fragment::uninit(n)
 }
 
+/// A from-space at least this large is kept as the next minor
+/// collection's to-space (`Heap::spare`). Smaller blocks come and go
+/// through the allocator's free lists without page faults, and an idle
+/// process that collected once keeps no second block.
+pub const SPARE_MIN_WORDS: usize = 4096;
+
+/// A minor collection's to-space of at least `want` words: the spare
+/// block if it fits without being more than twice as large, else a new
+/// block (the spare is then dropped). A large new block gets an eighth
+/// more room, so that the next collection, whose `want` drifts by the
+/// fragments and survivors of the cycle, still fits in it when it is the
+/// spare.
+fn to_space(spare: &mut Fragment, want: usize) -> Fragment {
+    let s = std::mem::replace(spare, Fragment::empty());
+    if s.words.len() >= want && s.words.len() <= 2 * want {
+        let mut s = s;
+        s.used = 0;
+        s
+    } else if want >= SPARE_MIN_WORDS {
+        uninit_fragment((want + want / 8).next_multiple_of(512))
+    } else {
+        uninit_fragment(want)
+    }
+}
+
 /// Collect `p`'s heap: a minor collection, or a major one when the old
 /// block may not hold what a minor one would promote (module docs).
 /// `x[..live]` are the live registers; afterwards at least `need` words
@@ -417,7 +442,7 @@ pub fn collect_minor(p: &mut Process, x: &mut [Term], live: usize, need: usize) 
     let above = p.heap.block.used - p.heap.hwm;
     let frags: usize = p.heap.frags.iter().map(|f| f.used).sum();
     let before = (p.heap.block.used + frags, p.heap.old.used);
-    let mut young = uninit_fragment((above + frags + need).max(p.heap.young_words));
+    let mut young = to_space(&mut p.heap.spare, (above + frags + need).max(p.heap.young_words));
     let mut old = std::mem::replace(&mut p.heap.old, Fragment::empty());
     let (mut yt, mut ot) = (ToSpace::new(&mut young), ToSpace::new(&mut old));
     let os = ot.used;
@@ -448,7 +473,10 @@ pub fn collect_minor(p: &mut Process, x: &mut [Term], live: usize, need: usize) 
         young = relocate(p, x, live, young, size);
     }
     p.heap.hwm = young.used;
-    p.heap.block = young;
+    let from = std::mem::replace(&mut p.heap.block, young);
+    if from.words.len() >= SPARE_MIN_WORDS {
+        p.heap.spare = from;
+    }
     p.heap.old = old;
     p.heap.frags.clear();
     p.heap.minor_gcs = p.heap.minor_gcs.saturating_add(1);

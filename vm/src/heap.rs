@@ -109,6 +109,12 @@ pub struct Heap {
     /// `erlang:garbage_collect/0` asked for a major collection at the next
     /// safe point.
     pub(crate) major_wanted: bool,
+    /// The young block of the collection before the last one (the last
+    /// one's from-space), kept as the next minor collection's to-space
+    /// when it is large (`gc.rs`, `SPARE_MIN_WORDS`): its pages stay
+    /// mapped, where a block given back to the allocator and asked for
+    /// again is often fresh memory, faulted in page by page.
+    pub(crate) spare: Fragment,
 }
 
 impl Default for Heap {
@@ -128,6 +134,7 @@ impl Heap {
             old: Fragment::empty(),
             hwm: 0,
             young_words: words.max(MIN_HEAP_WORDS),
+            spare: Fragment::empty(),
             minor_gcs: 0,
             major_gcs: 0,
             major_wanted: false,
@@ -194,6 +201,12 @@ impl Heap {
     pub fn request_major(&mut self) {
         self.major_wanted = true;
         self.attach_fragment(Fragment::empty());
+    }
+
+    /// Words of the spare block kept for the next collection (counted in
+    /// the process's memory, not in its heap sizes).
+    pub fn spare_words(&self) -> usize {
+        self.spare.words.len()
     }
 
     /// Minor and major collections so far.

@@ -507,6 +507,32 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
         }};
     }
 
+    // `AllocateMoveXYSubImmXCall`'s work, at `ip` (also reached from a
+    // failed base-case test whose `fail` is such an op: `fail_into`).
+    macro_rules! allocate_move_sub_call {
+        ($stack:expr, $ysrc:expr, $ydst:expr, $a:expr, $dst:expr, $arity:expr, $imm:expr, $target:expr, $cp:expr) => {{
+            allocate!($stack);
+            yw!($ydst, xr!($ysrc));
+            let va = xr!($a);
+            let r = match small_sub_imm(va, $imm) {
+                Some(r) => r,
+                None => {
+                    // Raise where the subtraction is (its line).
+                    // SAFETY: the absorbed MoveXY and the fused
+                    // SubImmXCall follow.
+                    ip = unsafe { ip.add(2) };
+                    match allocating!(arith_slow(p, va, $imm, false, false)) {
+                        Ok(v) => v,
+                        Err(r) => raise!(r),
+                    }
+                }
+            };
+            xw!($dst, r);
+            // The op after the SubImmXCall's absorbed Call.
+            push_cp_term!($cp);
+            goto_call!($target, $arity)
+        }};
+    }
     // A message or a BIF of the last slice may have left a collection due.
     arm_if_gc!();
     loop {
@@ -929,6 +955,107 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                 yw!(*ydst, xr!(*ysrc));
                 xw!(*dst, xr!(*src));
                 // The op after the absorbed MoveXY, MoveCall and its Call.
+                push_cp_term!(*cp);
+                goto_call!(*target, *arity)
+            }
+            Op::AllocateMoveXYSubImmXCall { stack, ysrc, ydst, a, dst, arity, imm, target, cp } => {
+                allocate_move_sub_call!(*stack, *ysrc, *ydst, *a, *dst, *arity, *imm, *target, *cp)
+            }
+            Op::AddImmXYMoveCall { a, ydst, swapped, imm, src, dst, arity, target, cp } => {
+                let va = xr!(*a);
+                let r = match small_add_imm(va, *imm) {
+                    Some(r) => r,
+                    None => match allocating!(arith_slow(p, va, *imm, *swapped, true)) {
+                        Ok(v) => v,
+                        Err(r) => raise!(r),
+                    },
+                };
+                yw!(*ydst, r);
+                xw!(*dst, yr!(*src));
+                // The op after the MoveCall's absorbed Call.
+                push_cp_term!(*cp);
+                goto_call!(*target, *arity)
+            }
+            Op::TestHeapPutPairReturn { words, live, dealloc, a, b } => {
+                test_heap!(*words, *live);
+                let (va, vb) = (g!(*a), g!(*b));
+                let ptr = p.heap.alloc(3);
+                // SAFETY: ptr has 3 words, all written before the next
+                // safe point.
+                unsafe {
+                    *ptr = header(KIND_TUPLE, 2);
+                    *ptr.add(1) = va.raw();
+                    *ptr.add(2) = vb.raw();
+                }
+                xw!(0, Term::from_boxed_ptr(ptr));
+                drop_frame!(*dealloc);
+                ip = pop_cp!();
+                safepoint!(1);
+                continue;
+            }
+            Op::IsEqImmReturnElseGet2X { src, arity, i1, i2, d1, d2, imm, ret, fail, next } => {
+                let t = xr!(*src);
+                if t == *imm {
+                    xw!(0, *ret);
+                    ip = pop_cp!();
+                    safepoint!(1);
+                    continue;
+                }
+                if t.is_tuple() {
+                    let e = t.tuple_unchecked();
+                    if e.len() == *arity as usize {
+                        let (e1, e2) = (e[*i1 as usize], e[*i2 as usize]);
+                        xw!(*d1, e1);
+                        xw!(*d2, e2);
+                        jump!(*next)
+                    }
+                }
+                jump!(*fail)
+            }
+            Op::IsEqImmReturnElseSplitCall { src, arity, stack, iy, ydst, ix, imm, ret, fail, target, cp } => {
+                let t = xr!(*src);
+                if t == *imm {
+                    xw!(0, *ret);
+                    ip = pop_cp!();
+                    safepoint!(1);
+                    continue;
+                }
+                if t.is_tuple() {
+                    let e = t.tuple_unchecked();
+                    if e.len() == *arity as usize {
+                        let (ey, ex) = (e[*iy as usize], e[*ix as usize]);
+                        allocate!(*stack);
+                        yw!(*ydst, ey);
+                        xw!(0, ex);
+                        push_cp_term!(*cp);
+                        goto_call!(*target, 1)
+                    }
+                }
+                jump!(*fail)
+            }
+            Op::IsEqImmReturnElseAllocSubCall { src, stack, ydst, dst, arity, simm, imm, ret, target, cp } => {
+                let v = xr!(*src);
+                if v == *imm {
+                    xw!(0, *ret);
+                    ip = pop_cp!();
+                    safepoint!(1);
+                    continue;
+                }
+                allocate!(*stack);
+                yw!(*ydst, v);
+                let r = match small_sub_imm(v, *simm as i64) {
+                    Some(r) => r,
+                    None => {
+                        // Raise where the subtraction is: the SubImmXCall
+                        // two ops before the continuation.
+                        ip = cp.as_cp().map_or(ip, |c| (c as *const Op).wrapping_sub(2));
+                        match allocating!(arith_slow(p, v, *simm as i64, false, false)) {
+                            Ok(v) => v,
+                            Err(r) => raise!(r),
+                        }
+                    }
+                };
+                xw!(*dst, r);
                 push_cp_term!(*cp);
                 goto_call!(*target, *arity)
             }

@@ -513,6 +513,17 @@ fn fuse(ops: &mut [Op]) {
                     tail: tail.index() as u16,
                 }
             }
+            (Op::TestHeapPutTuple { words, live, elements, dst: Dst::X(0) }, _, Op::DeallocReturn { stack })
+                if elements.len() == 2 =>
+            {
+                Op::TestHeapPutPairReturn {
+                    words: *words,
+                    live: *live,
+                    dealloc: *stack,
+                    a: elements[0],
+                    b: elements[1],
+                }
+            }
             (Op::TestHeapPutTuple { words, live, elements, dst: Dst::X(0) }, _, Op::DeallocReturn { stack }) => {
                 Op::TestHeapPutTupleReturn { words: *words, live: *live, dealloc: *stack, elements: elements.clone() }
             }
@@ -552,6 +563,37 @@ fn fuse(ops: &mut [Op]) {
                 target: *target,
                 cp: cp(i + 4),
             },
+            // The `MoveXY` in between is the one `AllocateMoveXY` absorbed.
+            (
+                Op::AllocateMoveXY { stack, src: ysrc, dst: ydst, .. },
+                _,
+                Op::SubImmXCall { a, dst, arity, imm, fail, target, cp },
+            ) if fail.is_null() => Op::AllocateMoveXYSubImmXCall {
+                stack: *stack,
+                ysrc: *ysrc,
+                ydst: *ydst,
+                a: *a,
+                dst: *dst,
+                arity: *arity,
+                imm: *imm,
+                target: *target,
+                cp: *cp,
+            },
+            (
+                Op::AddImm { a, imm, dst: Dst::Y(ydst), fail, swapped },
+                Op::MoveCall { src, dst, arity, target, cp },
+                _,
+            ) if fail.is_null() && a.tag() == SP_XREG && src.tag() == SP_YREG => Op::AddImmXYMoveCall {
+                a: a.index() as u16,
+                ydst: *ydst,
+                swapped: *swapped,
+                imm: *imm,
+                src: src.index() as u16,
+                dst: *dst,
+                arity: *arity,
+                target: *target,
+                cp: *cp,
+            },
             (Op::MoveXY { src, dst: ydst }, Op::SubImmYCall { a, dst, arity, imm, fail, target, .. }, _) => {
                 Op::MoveXYSubImmYCall {
                     src: *src,
@@ -588,6 +630,116 @@ fn fuse(ops: &mut [Op]) {
                         None => Op::SelectReturnX { src: *src, fail: *fail, table },
                     },
                     None => continue,
+                }
+            }
+            // A base case that fails into the `{L, R}` clause: `f(nil) ->
+            // C; f({L, R}) -> ...`.
+            Op::IsEqImmReturnX { src, imm, fail, ret } => {
+                let off = (fail.0 as usize).wrapping_sub(base);
+                if off % std::mem::size_of::<Op>() != 0 {
+                    continue;
+                }
+                let k = off / std::mem::size_of::<Op>();
+                let at = |j: usize| CodePtr(base.wrapping_add(j * std::mem::size_of::<Op>()) as *const Op);
+                match (ops.get(k), ops.get(k + 3)) {
+                    // ... `f({L, R}) -> g(f(L), R)`: the clause saves one
+                    // element and calls with the other.
+                    (
+                        Some(&Op::TestArityGet2X {
+                            src: s2,
+                            arity,
+                            fail: afail,
+                            i1,
+                            i2,
+                            d1: Dst::X(d1),
+                            d2: Dst::X(d2),
+                        }),
+                        Some(&Op::AllocateMoveXYMoveCall {
+                            stack,
+                            ysrc,
+                            ydst,
+                            src: msrc,
+                            dst: 0,
+                            arity: 1,
+                            target,
+                            cp,
+                        }),
+                    ) if s2 == *src
+                        && d1 != d2
+                        && arity <= u8::MAX as u32
+                        && stack <= u8::MAX as u16
+                        && ydst <= u8::MAX as u16
+                        && i1 <= u8::MAX as u16
+                        && i2 <= u8::MAX as u16
+                        && ((ysrc, msrc) == (d1, d2) || (ysrc, msrc) == (d2, d1)) =>
+                    {
+                        let (iy, ix) = if ysrc == d1 { (i1, i2) } else { (i2, i1) };
+                        Op::IsEqImmReturnElseSplitCall {
+                            src: *src,
+                            arity: arity as u8,
+                            stack: stack as u8,
+                            iy: iy as u8,
+                            ydst: ydst as u8,
+                            ix: ix as u8,
+                            imm: *imm,
+                            ret: *ret,
+                            fail: afail,
+                            target,
+                            cp,
+                        }
+                    }
+                    // `f(0) -> C; f(N) -> ... f(N - 1) ...`.
+                    (
+                        Some(&Op::AllocateMoveXYSubImmXCall {
+                            stack,
+                            ysrc,
+                            ydst,
+                            a,
+                            dst,
+                            arity,
+                            imm: simm,
+                            target,
+                            cp,
+                        }),
+                        _,
+                    ) if ysrc == *src && a == *src && i32::try_from(simm).is_ok() => {
+                        Op::IsEqImmReturnElseAllocSubCall {
+                            src: *src,
+                            stack,
+                            ydst,
+                            dst,
+                            arity,
+                            simm: simm as i32,
+                            imm: *imm,
+                            ret: *ret,
+                            target,
+                            cp,
+                        }
+                    }
+                    (
+                        Some(&Op::TestArityGet2X {
+                            src: s2,
+                            arity,
+                            fail: afail,
+                            i1,
+                            i2,
+                            d1: Dst::X(d1),
+                            d2: Dst::X(d2),
+                        }),
+                        _,
+                    ) if s2 == *src && arity <= u16::MAX as u32 => Op::IsEqImmReturnElseGet2X {
+                        src: *src,
+                        arity: arity as u16,
+                        i1,
+                        i2,
+                        d1,
+                        d2,
+                        imm: *imm,
+                        ret: *ret,
+                        fail: afail,
+                        next: at(k + 3),
+                    },
+                    _ => continue,
                 }
             }
             _ => continue,

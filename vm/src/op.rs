@@ -691,6 +691,100 @@ pub enum Op {
         /// made at load time.
         cp: Term,
     },
+    /// Fused: `AllocateMoveXY` + the `SubImmXCall` two ops after it (the
+    /// ops in between stay in place): allocate, save the argument and call
+    /// `f(N - 1)`, the first half of `f(N - 1) + f(N - 2)` or
+    /// `{f(D - 1), f(D - 1)}`, in one dispatch. An arithmetic error is
+    /// raised at the `SubImmXCall`.
+    AllocateMoveXYSubImmXCall {
+        stack: u16,
+        ysrc: u16,
+        ydst: u16,
+        a: u16,
+        dst: u16,
+        arity: u8,
+        imm: i64,
+        target: CodePtr,
+        /// The continuation pushed (`Term::cp` of the op after the call),
+        /// made at load time.
+        cp: Term,
+    },
+    /// Fused: `AddImm` without a fail label from an x register into a y
+    /// slot + the `MoveCall` after it (skipped) that moves a y slot into
+    /// an x register: `1 + f(L) + f(R)`'s second call in one dispatch.
+    AddImmXYMoveCall {
+        a: u16,
+        ydst: u16,
+        swapped: bool,
+        imm: i64,
+        src: u16,
+        dst: u16,
+        arity: u8,
+        target: CodePtr,
+        /// The continuation pushed (`Term::cp` of the op after the call),
+        /// made at load time.
+        cp: Term,
+    },
+    /// `TestHeapPutTupleReturn` of a pair: `{f(L), f(R)}`.
+    TestHeapPutPairReturn {
+        words: u32,
+        live: u16,
+        dealloc: u16,
+        a: Src,
+        b: Src,
+    },
+    /// Fused: `IsEqImmReturnX` whose `fail` is a `TestArityGet2X` of the
+    /// same register into x registers, `f(nil) -> C; f({L, R}) -> ...`:
+    /// return `ret` if x`src` is `imm`, else do the `TestArityGet2X` here
+    /// (`fail` and `next` are its failure and its continuation).
+    IsEqImmReturnElseGet2X {
+        src: u16,
+        arity: u16,
+        i1: u16,
+        i2: u16,
+        d1: u16,
+        d2: u16,
+        imm: Term,
+        ret: Term,
+        fail: CodePtr,
+        next: CodePtr,
+    },
+    /// Fused: `IsEqImmReturnX` whose `fail` is a `TestArityGet2X` of the
+    /// same register followed by an `AllocateMoveXYMoveCall` that saves
+    /// one element and calls with the other as the only argument:
+    /// `f(nil) -> C; f({L, R}) -> g(f(L), R)` up to the call in one
+    /// dispatch. y`ydst` gets element `iy`, x0 element `ix`; `cp` and
+    /// `target` are the call's, `fail` the arity test's.
+    IsEqImmReturnElseSplitCall {
+        src: u16,
+        arity: u8,
+        stack: u8,
+        iy: u8,
+        ydst: u8,
+        ix: u8,
+        imm: Term,
+        ret: Term,
+        fail: CodePtr,
+        target: CodePtr,
+        cp: Term,
+    },
+    /// Fused: `IsEqImmReturnX` whose `fail` is an
+    /// `AllocateMoveXYSubImmXCall` saving and decrementing the same
+    /// register: `f(0) -> C; f(N) -> ... f(N - 1) ...` up to the call in
+    /// one dispatch. An arithmetic error is raised at the `SubImmXCall`,
+    /// two ops before the op `cp` returns to.
+    IsEqImmReturnElseAllocSubCall {
+        src: u16,
+        stack: u16,
+        ydst: u16,
+        dst: u16,
+        arity: u8,
+        simm: i32,
+        imm: Term,
+        ret: Term,
+        target: CodePtr,
+        cp: Term,
+    },
     /// `IsConsGetListX` with both destinations x registers.
     IsConsGetListXX {
         src: u16,

@@ -504,7 +504,7 @@ impl Process {
     pub fn memory_bytes(&self) -> usize {
         std::mem::size_of::<Process>()
             + std::mem::size_of::<Shared>()
-            + self.heap.capacity_words() * 8
+            + (self.heap.capacity_words() + self.heap.spare_words()) * 8
             + self.stack.capacity() * 8
             + self.saved_x.capacity() * 8
     }
