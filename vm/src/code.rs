@@ -108,9 +108,6 @@ pub enum InstanceState {
 pub struct FuncMeta {
     pub name: Atom,
     pub arity: u8,
-    /// The arity stack traces show: `arity`, except for a fun's code,
-    /// which also takes the fun's free variables (the fun's own arity).
-    pub trace_arity: u8,
     /// `[start, end)` op indices (start = the FuncInfo).
     pub start: u32,
     pub end: u32,

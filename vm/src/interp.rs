@@ -782,6 +782,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                         s!(*dst, v);
                         next!()
                     }
+                    Err(e) if float_instruction("+", &[*a, *b]) => fail_or!(*fail, (e, None)),
                     Err(e) => fail_or!(*fail, arith_error!(e, va, vb, "+")),
                 }
             }
@@ -796,6 +797,7 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                         s!(*dst, v);
                         next!()
                     }
+                    Err(e) if float_instruction("-", &[*a, *b]) => fail_or!(*fail, (e, None)),
                     Err(e) => fail_or!(*fail, arith_error!(e, va, vb, "-")),
                 }
             }
@@ -1214,7 +1216,8 @@ pub fn run(p: &mut Process, xs: &mut [Term], budget: i64) -> Outcome {
                     Err(exc) => {
                         if fail.is_null() || matches!(exc, Exc::Halt(_) | Exc::Kill(_)) {
                             let a = p.heap.list(&argv[..n]);
-                            let extra = bif_extra(export, a, &exc);
+                            let extra = bif_extra(export, a, &exc)
+                                .filter(|e| e.module != atom::ERLANG || !float_instruction(e.function.name(), args));
                             raise!((exc, extra))
                         }
                         jump!(*fail)
@@ -1801,9 +1804,11 @@ fn depth(p: &Process, fp: *const Term) -> usize {
     unsafe { fp.offset_from(p.stack.as_ptr()) as usize }
 }
 
-/// `+`/`-` with a small constant when the fast path did not apply: the
-/// general arithmetic, or the exception (with `erlang:'+'/2`'s or `'-'/2`'s
-/// arguments) if it fails.
+/// A register `+`/`-` a small constant when the fast path did not apply:
+/// the general arithmetic, or the exception if it fails. OTP 25 loads
+/// these as `i_increment` (`R - C` too when `-C` is small), whose failure
+/// is raised by the instruction: the trace starts at the function doing
+/// the arithmetic, without an `erlang:'+'/2` frame.
 #[cold]
 #[inline(never)]
 fn arith_slow(p: &mut Process, va: Term, imm: i64, swapped: bool, add: bool) -> Result<Term, Raise> {
@@ -1811,10 +1816,28 @@ fn arith_slow(p: &mut Process, va: Term, imm: i64, swapped: bool, add: bool) -> 
     let (va, vb) = if swapped { (vb, va) } else { (va, vb) };
     let r = if add { crate::bif::arith::add(p, va, vb) } else { crate::bif::arith::sub(p, va, vb) };
     r.map_err(|e| {
+        if add || imm != crate::term::MIN_SMALL {
+            return (e, None);
+        }
         let args = p.heap.list(&[va, vb]);
-        let function = atom::intern(if add { "+" } else { "-" });
-        (e, Some(Extra { module: atom::ERLANG, function, args, error_info: true }))
+        (e, Some(Extra { module: atom::ERLANG, function: atom::intern("-"), args, error_info: true }))
     })
+}
+
+/// Is `+ - * /` compiled by OTP 25 as a float instruction? It is for `/`
+/// and when an operand is a float literal (its `beam_ssa_float` also
+/// follows variables it knows to be floats; not modelled here). A
+/// non-number operand then fails in the conversion to a float, raised by
+/// the instruction: no `erlang:'/'/2` frame.
+#[cold]
+fn float_instruction(name: &str, args: &[Src]) -> bool {
+    let lit_float =
+        |s: &Src| s.tag() != crate::term::SP_XREG && s.tag() != crate::term::SP_YREG && Term::from_raw(s.0).is_float();
+    match (name, args) {
+        ("/", [_, _]) => true,
+        ("+" | "-" | "*", [a, b]) => lit_float(a) || lit_float(b),
+        _ => false,
+    }
 }
 
 impl From<Dst> for Src {
@@ -2077,7 +2100,7 @@ fn trace_entry(p: &mut Process, at: *const Op, args: Option<Term>, after_call: b
         idx -= 1;
     }
     let f = inst.function_at(idx)?;
-    let (name, arity) = (f.name, f.trace_arity);
+    let (name, arity) = (f.name, f.arity);
     let line = inst.line_at(idx);
     let file = p.heap.string(&inst.source);
     let ftup = p.heap.tuple(&[Term::atom(atom::FILE), file]);
@@ -2087,16 +2110,9 @@ fn trace_entry(p: &mut Process, at: *const Op, args: Option<Term>, after_call: b
     } else {
         p.heap.list(&[ftup])
     };
-    let a = match args {
-        // A fun's code also received its free variables: show only the
-        // arguments the fun was called with.
-        Some(l) if f.trace_arity != f.arity => {
-            let v: Vec<Term> = l.iter_list().take(f.trace_arity as usize).collect();
-            p.heap.list(&v)
-        }
-        Some(l) => l,
-        None => Term::small(arity as i64),
-    };
+    // A fun's code shows its whole arity (free variables included) and
+    // all of its arguments, as OTP 25 does.
+    let a = args.unwrap_or(Term::small(arity as i64));
     Some(p.heap.tuple(&[Term::atom(inst.module), Term::atom(name), a, loc]))
 }
 

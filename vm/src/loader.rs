@@ -111,7 +111,6 @@ pub fn prepare(code: &CodeServer, m: &bc::Module) -> Result<Prepared, LoadError>
         .map(|(i, f)| FuncMeta {
             name: cx.atoms[f.name.0 as usize],
             arity: f.arity,
-            trace_arity: f.arity,
             start: f.info.0,
             end: m.functions.get(i + 1).map(|g| g.info.0).unwrap_or(n as u32),
         })
@@ -360,13 +359,21 @@ fn specialise(op: Op) -> Op {
             }
             _ => Op::Cmp { op: c, a, b, fail },
         },
+        // A register plus or minus a small constant (OTP's `i_increment`:
+        // a failure has no `erlang:'+'/2` frame, see `arith_slow`).
         Op::Add { a, b, dst, fail, live } => match (kind(a), kind(b)) {
-            (_, Kind::Const(c)) if c.is_small() => Op::AddImm { a, imm: c.small_value(), dst, fail, swapped: false },
-            (Kind::Const(c), _) if c.is_small() => Op::AddImm { a: b, imm: c.small_value(), dst, fail, swapped: true },
+            (Kind::X(_) | Kind::Y(_), Kind::Const(c)) if c.is_small() => {
+                Op::AddImm { a, imm: c.small_value(), dst, fail, swapped: false }
+            }
+            (Kind::Const(c), Kind::X(_) | Kind::Y(_)) if c.is_small() => {
+                Op::AddImm { a: b, imm: c.small_value(), dst, fail, swapped: true }
+            }
             _ => Op::Add { a, b, dst, fail, live },
         },
-        Op::Sub { a, b, dst, fail, live } => match kind(b) {
-            Kind::Const(c) if c.is_small() => Op::SubImm { a, imm: c.small_value(), dst, fail },
+        Op::Sub { a, b, dst, fail, live } => match (kind(a), kind(b)) {
+            (Kind::X(_) | Kind::Y(_), Kind::Const(c)) if c.is_small() => {
+                Op::SubImm { a, imm: c.small_value(), dst, fail }
+            }
             _ => Op::Sub { a, b, dst, fail, live },
         },
         Op::TestArity { src, arity, fail } if src.tag() == crate::term::SP_XREG => {
