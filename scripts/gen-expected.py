@@ -14,7 +14,9 @@ Never uses minierl.  For every lang-tests/**/NAME.mrl:
   standard_io is switched to {encoding, unicode} before main runs (OTP 25's
   escript defaults to latin1 on a pipe; OTP 26+ and minierl use UTF-8), and
   logger's default handler (crash reports of other processes) writes to
-  standard_error instead of standard_io.
+  standard_error instead of standard_io.  NAME.in, if present, is the
+  program's standard input (the escript then runs without -noinput, so
+  io:get_line/io:read read it); otherwise stdin is /dev/null and -noinput.
 
 * inside lang-tests/compile_errors/: run `erlc` (which must fail) and write
   NAME.errors (one `LINE:COL: message` per error) and, if erlc printed
@@ -36,7 +38,7 @@ TESTS = os.path.join(ROOT, "lang-tests")
 TIMEOUT = 120
 
 LAUNCHER = r"""#!/usr/bin/env escript
-%%%%! -pa %(dir)s -noinput
+%%%%! -pa %(dir)s%(noinput)s
 main(Args) ->
     ok = io:setopts(standard_io, [{encoding, unicode}]),
     %% Crash reports of other processes go to stderr (OTP's default handler
@@ -94,17 +96,25 @@ def run_program(src):
         if c.returncode != 0:
             return "%s: erlc failed:\n%s%s" % (src, c.stdout.decode(), c.stderr.decode())
         launcher = os.path.join(tmp, "launch.escript")
+        inf = os.path.join(d, name + ".in")
         with open(launcher, "w") as f:
-            f.write(LAUNCHER % {"dir": tmp, "mod": name})
+            f.write(LAUNCHER % {"dir": tmp, "mod": name,
+                                "noinput": "" if os.path.exists(inf) else " -noinput"})
         args = []
         argsf = os.path.join(d, name + ".args")
         if os.path.exists(argsf):
             with open(argsf, encoding="utf-8") as f:
                 args = f.read().splitlines()
         try:
-            r = subprocess.run(["escript", launcher] + args, cwd=tmp,
-                               stdin=subprocess.DEVNULL, capture_output=True,
-                               timeout=TIMEOUT)
+            if os.path.exists(inf):
+                with open(inf, "rb") as stdin:
+                    r = subprocess.run(["escript", launcher] + args, cwd=tmp,
+                                       stdin=stdin, capture_output=True,
+                                       timeout=TIMEOUT)
+            else:
+                r = subprocess.run(["escript", launcher] + args, cwd=tmp,
+                                   stdin=subprocess.DEVNULL, capture_output=True,
+                                   timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             return "%s: timed out after %ds" % (src, TIMEOUT)
         write_if_changed(os.path.join(d, name + ".out"), r.stdout)
@@ -177,9 +187,9 @@ def main():
         for dp, _, fs in os.walk(TESTS):
             for f in fs:
                 base, ext = os.path.splitext(f)
-                if ext in (".out", ".exit", ".errors", ".warnings", ".args") and \
+                if ext in (".out", ".exit", ".errors", ".warnings", ".args", ".in") and \
                         not os.path.exists(os.path.join(dp, base + ".mrl")):
-                    if ext != ".args":
+                    if ext not in (".args", ".in"):
                         os.remove(os.path.join(dp, f))
     files.sort()
     for f in files:

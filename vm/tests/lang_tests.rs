@@ -44,8 +44,12 @@ enum Outcome {
     Fail(String),
 }
 
-fn run_with_timeout(mut cmd: Command) -> Result<(Vec<u8>, Vec<u8>, Option<i32>), String> {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+/// A finished run: stdout, stderr, exit status.
+type RunResult = (Vec<u8>, Vec<u8>, Option<i32>);
+
+/// Runs `cmd` with `stdin` as its standard input (none: /dev/null).
+fn run_with_timeout(mut cmd: Command, stdin: Option<std::fs::File>) -> Result<RunResult, String> {
+    cmd.stdin(stdin.map(Stdio::from).unwrap_or_else(Stdio::null)).stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| format!("cannot start minierl: {e}"))?;
     let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
@@ -105,7 +109,9 @@ fn run_program(path: &Path, mode: Mode) -> Outcome {
         let h = path.to_string_lossy().bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
         cmd.env("MINIERL_REDUCTIONS", (1 + h % max).to_string());
     }
-    let (out, err, code) = match run_with_timeout(cmd) {
+    // NAME.in, if present, is the program's standard input.
+    let stdin = std::fs::File::open(with("in")).ok();
+    let (out, err, code) = match run_with_timeout(cmd, stdin) {
         Ok(r) => r,
         Err(e) => return Outcome::Fail(e),
     };
@@ -141,7 +147,7 @@ fn run_compile_error(path: &Path) -> Outcome {
     };
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_minierl"));
     cmd.arg("run").arg(path);
-    let (_, err, code) = match run_with_timeout(cmd) {
+    let (_, err, code) = match run_with_timeout(cmd, None) {
         Ok(r) => r,
         Err(e) => return Outcome::Fail(e),
     };

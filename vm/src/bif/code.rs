@@ -88,7 +88,6 @@ pub const BIFS: &[BifDef] = &[
             Err(e) => posix(p, &e),
         })
     }),
-    bif("file", "delete", 1, |p, a| file_op(p, a[0], |f| std::fs::remove_file(f))),
     bif("file", "make_dir", 1, |p, a| file_op(p, a[0], |f| std::fs::create_dir(f))),
     bif("file", "del_dir", 1, |p, a| file_op(p, a[0], |f| std::fs::remove_dir(f))),
 ];
@@ -662,19 +661,41 @@ fn descriptor(p: &mut Process, d: &minierl_compiler::Diagnostic) -> (&'static st
 }
 
 fn posix(p: &mut Process, e: &std::io::Error) -> Term {
+    err(p, posix_name(e))
+}
+
+/// OTP's POSIX error atom for an IO error (Linux errno values).
+pub fn posix_name(e: &std::io::Error) -> &'static str {
     use std::io::ErrorKind::*;
-    let r = match e.kind() {
-        NotFound => "enoent",
-        PermissionDenied => "eacces",
-        AlreadyExists => "eexist",
-        _ => match e.raw_os_error() {
-            Some(21) => "eisdir",
-            Some(20) => "enotdir",
-            Some(39) => "eexist",
+    match e.raw_os_error() {
+        Some(1) => "eperm",
+        Some(2) => "enoent",
+        Some(5) => "eio",
+        Some(9) => "ebadf",
+        Some(13) => "eacces",
+        Some(16) => "ebusy",
+        Some(17) => "eexist",
+        Some(18) => "exdev",
+        Some(20) => "enotdir",
+        Some(21) => "eisdir",
+        Some(22) => "einval",
+        Some(23 | 24) => "emfile",
+        Some(27) => "efbig",
+        Some(28) => "enospc",
+        Some(29) => "espipe",
+        Some(30) => "erofs",
+        Some(32) => "epipe",
+        Some(36) => "enametoolong",
+        // ENOTEMPTY: OTP reports `eexist` for a directory not empty.
+        Some(39) => "eexist",
+        Some(40) => "eloop",
+        _ => match e.kind() {
+            NotFound => "enoent",
+            PermissionDenied => "eacces",
+            AlreadyExists => "eexist",
             _ => "eio",
         },
-    };
-    err(p, r)
+    }
 }
 
 fn file_op(p: &mut Process, f: Term, op: fn(&Path) -> std::io::Result<()>) -> BifResult {
@@ -689,7 +710,7 @@ fn write_file(p: &mut Process, a: &[Term]) -> BifResult {
     let f = filename(a[0]).ok_or_else(Exc::badarg)?;
     let mut bytes = Vec::new();
     if !crate::bif::erlang::iolist_bytes(a[1], &mut bytes) {
-        return Err(Exc::badarg());
+        return Ok(err(p, "badarg"));
     }
     Ok(match std::fs::write(&f, &bytes) {
         Ok(()) => Term::atom(atom::OK),

@@ -2,8 +2,11 @@
 //! fwrite, write, print, the character functions), and `erlang:float_to_list/1,2`,
 //! `erlang:float_to_binary/1,2`. The work is in `crate::format`.
 //!
-//! Output goes to the caller's group leader, which is for now the VM's
-//! stdout (`standard_io`, `user`, a pid) or stderr (`standard_error`).
+//! Output goes to the VM's stdout (`standard_io`, `user`, the group leader
+//! `<0.0.0>`) or stderr (`standard_error`). The functions that take a
+//! device are written in minierl (`stdlib/lib/io.mrl`): to those devices
+//! they call the `erts_io` BIFs here, to any other process (a file's io
+//! server) they send io requests (`spec/io.md`).
 
 use super::{bif, BifDef};
 use crate::format::float::{self, FloatOpt};
@@ -15,16 +18,15 @@ use crate::term::Term;
 pub const BIFS: &[BifDef] = &[
     bif("io", "format", 1, format_1),
     bif("io", "format", 2, format_2),
-    bif("io", "format", 3, format_3),
+    bif("erts_io", "format", 3, format_3),
     bif("io", "fwrite", 1, format_1),
     bif("io", "fwrite", 2, format_2),
-    bif("io", "fwrite", 3, format_3),
     bif("io", "put_chars", 1, put_chars_1),
-    bif("io", "put_chars", 2, put_chars_2),
+    bif("erts_io", "put_chars", 2, put_chars_2),
     bif("io", "nl", 0, nl_0),
-    bif("io", "nl", 1, nl_1),
+    bif("erts_io", "nl", 1, nl_1),
     bif("io", "write", 1, write_1),
-    bif("io", "write", 2, write_2),
+    bif("erts_io", "write", 2, write_2),
     bif("io_lib", "format", 2, io_lib_format),
     bif("io_lib", "fwrite", 2, io_lib_format),
     bif("io_lib", "write", 1, io_lib_write_1),
@@ -70,24 +72,24 @@ pub const BIFS: &[BifDef] = &[
         quoted_string(p, a[0], q, 255)
     }),
     bif("io", "columns", 0, |p, _| not_a_terminal(p)),
-    bif("io", "columns", 1, |p, a| {
+    bif("erts_io", "columns", 1, |p, a| {
         device(a[0])?;
         not_a_terminal(p)
     }),
     bif("io", "rows", 0, |p, _| not_a_terminal(p)),
-    bif("io", "rows", 1, |p, a| {
+    bif("erts_io", "rows", 1, |p, a| {
         device(a[0])?;
         not_a_terminal(p)
     }),
     // minierl prints as OTP with its default `+pc latin1`.
     bif("io", "printable_range", 0, |_, _| Ok(Term::atom(crate::atom::intern("latin1")))),
     bif("io", "setopts", 1, |p, a| setopts(p, a[0])),
-    bif("io", "setopts", 2, |p, a| {
+    bif("erts_io", "setopts", 2, |p, a| {
         device(a[0])?;
         setopts(p, a[1])
     }),
     bif("io", "getopts", 0, |p, _| getopts(p)),
-    bif("io", "getopts", 1, |p, a| {
+    bif("erts_io", "getopts", 1, |p, a| {
         device(a[0])?;
         getopts(p)
     }),

@@ -17,6 +17,7 @@ pub mod binary;
 pub mod code;
 pub mod erlang;
 pub mod etf;
+pub mod file;
 pub mod io;
 pub mod lists;
 pub mod maps;
@@ -59,6 +60,7 @@ pub const ALL: &[&[BifDef]] = &[
     sys::BIFS,
     etf::BIFS,
     code::BIFS,
+    file::BIFS,
     crate::shell::BIFS,
     otp::BIFS,
     crate::memory::BIFS,

@@ -160,7 +160,7 @@ fn date_to_days(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn datetime(p: &mut Process, secs: i64) -> BifResult {
+pub(crate) fn datetime(p: &mut Process, secs: i64) -> BifResult {
     let (d, t) = civil(secs);
     let d = p.heap.tuple(&d);
     let t = p.heap.tuple(&t);

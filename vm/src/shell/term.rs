@@ -52,6 +52,11 @@ pub fn request_read(n: i64, server: u64) -> bool {
     }
 }
 
+/// Whether the shell's terminal thread owns standard input.
+pub fn running() -> bool {
+    REQUESTS.get().is_some()
+}
+
 /// Send `{minierl_shell, Tag}` or `{minierl_shell, Tag, Text}` to `to`.
 fn send(vm: &Vm, to: u64, tag: &str, text: Option<&str>) {
     let mut h = Heap::new();
