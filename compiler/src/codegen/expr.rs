@@ -648,7 +648,16 @@ impl Gen<'_> {
                 let argr: Vec<&Expr> = args.iter().collect();
                 match self.classify_local(&n.name, args.len()) {
                     Callee::Local => {
-                        let l = self.local_funs[&(n.name.clone(), args.len() as u8)].entry;
+                        let key = (n.name.clone(), args.len() as u8);
+                        let l = self.local_funs[&key].entry;
+                        if !tail && self.f.protected == 0 && self.no_return.contains(&key) {
+                            // A function that never returns is tail-called,
+                            // as OTP does (`noreturn`): the code after the
+                            // call, generated as usual, is never reached.
+                            self.do_call(Target::Local(l), argr, true, e.span);
+                            self.f.depth = 1;
+                            return Some(Src::X(0));
+                        }
                         self.do_call(Target::Local(l), argr, tail, e.span)
                     }
                     Callee::Ext(m) => {
@@ -903,11 +912,13 @@ impl Gen<'_> {
         let join = self.new_label();
         self.emit(Instr::Try { y: y2, handler: h2 });
         self.f.depth = 0;
+        self.f.protected += 1;
         let v = if t.of.is_empty() && t.catches.is_empty() {
             self.body_value(&t.body)
         } else {
             self.try_core(&t.body, &t.of, &t.catches, false).expect("a value")
         };
+        self.f.protected -= 1;
         if v != Src::X(0) {
             self.emit(Instr::Move { src: v, dst: Dst::X(0) });
         }
@@ -959,7 +970,9 @@ impl Gen<'_> {
         let join = self.new_label();
         self.emit(Instr::Try { y, handler: h });
         self.f.depth = 0;
+        self.f.protected += 1;
         let v = self.body_value(body);
+        self.f.protected -= 1;
         if v != Src::X(0) {
             self.emit(Instr::Move { src: v, dst: Dst::X(0) });
         }
@@ -1021,7 +1034,9 @@ impl Gen<'_> {
         let h = self.new_label();
         self.emit(Instr::Catch { y, handler: h });
         self.f.depth = 0;
+        self.f.protected += 1;
         let v = self.expr(e);
+        self.f.protected -= 1;
         if v != Src::X(0) {
             self.emit(Instr::Move { src: v, dst: Dst::X(0) });
         }

@@ -165,6 +165,7 @@ mod expr;
 mod lc;
 mod moves;
 mod naming;
+mod noreturn;
 mod opt;
 mod pattern;
 
@@ -296,6 +297,10 @@ struct FnState {
     /// and the most at once (see `Gen::open_tag`).
     try_depth: u16,
     max_try_depth: u16,
+    /// How many `try`/`catch` bodies are open around the code being
+    /// generated (their frame holds the handler: no call there may be
+    /// made a tail call).
+    protected: u16,
     /// A pattern needed more x registers than an instruction may name
     /// (`bc::MAX_X_REGS`): the function is reported as too large.
     x_overflow: bool,
@@ -332,6 +337,8 @@ pub(crate) struct Gen<'s> {
     var_counter: u32,
     attributes_src: Vec<(String, Expr)>,
     export_list: Vec<(String, u8)>,
+    /// The module's functions that never return (`noreturn`).
+    no_return: HashSet<(String, u8)>,
     pub(crate) diags: Vec<Diagnostic>,
     f: FnState,
 }
@@ -369,6 +376,7 @@ impl<'s> Gen<'s> {
             var_counter: 0,
             attributes_src: Vec::new(),
             export_list: Vec::new(),
+            no_return: HashSet::new(),
             diags: Vec::new(),
             f: FnState::default(),
         }
@@ -514,6 +522,16 @@ impl<'s> Gen<'s> {
                 self.local_funs.insert((n.to_string(), a), l);
             }
         }
+        let classify = |n: &str, a: usize| {
+            if self.local_funs.contains_key(&(n.to_string(), a as u8)) {
+                noreturn::Callee::Local
+            } else if !self.imported.contains_key(&(n.to_string(), a as u8)) && noreturn::raising_auto_import(n, a) {
+                noreturn::Callee::Raises
+            } else {
+                noreturn::Callee::Other
+            }
+        };
+        self.no_return = noreturn::never_returning(&funcs, &classify);
         for f in &funcs {
             let top = (f.name.clone(), f.arity);
             let mut clauses = f.clauses.clone();
