@@ -52,7 +52,7 @@ pub(crate) fn never_returning(funcs: &[&Function], classify: &dyn Fn(&str, usize
 
 /// `erlang:F/A` always raises.
 fn raising_bif(f: &str, arity: usize) -> bool {
-    matches!((f, arity), ("error", 1 | 2 | 3) | ("exit", 1) | ("throw", 1) | ("raise", 3))
+    matches!((f, arity), ("error", 1..=3) | ("exit", 1) | ("throw", 1) | ("raise", 3))
 }
 
 struct Analysis<'a> {
