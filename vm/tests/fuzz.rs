@@ -505,3 +505,100 @@ fn long_and_deep_sources_compile() {
         .unwrap();
     assert!(r);
 }
+
+// ------------------------------------------- regressions found by fuzzing
+
+const BIN: &str = env!("CARGO_BIN_EXE_minierl");
+
+/// Runs `minierl run NAME.mrl` on `source` in a scratch folder with a time
+/// limit; returns (exit status, stdout, stderr). A VM that is still running
+/// after `secs` is killed and the test fails.
+fn run_program(name: &str, source: &str, secs: u64) -> (i32, String, String) {
+    let dir = std::env::temp_dir().join(format!("minierl-fuzz-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.mrl")), source).unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .args(["run", &format!("{name}.mrl")])
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run minierl");
+    let out = child.stdout.take().unwrap();
+    let err = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || std::io::read_to_string(out).unwrap_or_default());
+    let t_err = std::thread::spawn(move || std::io::read_to_string(err).unwrap_or_default());
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{name}: still running after {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let (out, err) = (t_out.join().unwrap(), t_err.join().unwrap());
+    assert!(!err.contains("panicked") && !err.contains("overflow"), "{name}: the VM crashed:\n{err}");
+    (status.code().unwrap_or(-1), out, err)
+}
+
+/// `code:add_path/1` flattened a deep name by recursion and
+/// `erlang:display/1` printed on the calling thread's stack: both
+/// overflowed the stack on a list nested 100,000 deep in its heads.
+#[test]
+fn deep_terms_given_to_bifs_do_not_overflow_the_stack() {
+    let src = "-module(deepbif).\n-export([main/0]).\n\
+               deep(0) -> [];\ndeep(N) -> [deep(N - 1)].\n\
+               deep_tuple(0) -> {};\ndeep_tuple(N) -> {deep_tuple(N - 1)}.\n\
+               main() ->\n    D = deep(200000),\n\
+               io:format(\"~p~n\", [catch code:add_path(D)]),\n\
+               io:format(\"~p~n\", [catch code:add_path([D, \"x\" | D])]),\n\
+               io:format(\"~p~n\", [catch code:add_path([$a | b])]),\n\
+               erlang:display(deep_tuple(200000)),\n    erlang:display(D).\n";
+    let (code, out, _) = run_program("deepbif", src, 120);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    // OTP 25: the first two; the third kills OTP's code server, here badarg.
+    assert_eq!(&lines[..2], ["{error,bad_directory}", "{error,bad_directory}"]);
+    assert!(lines[2].starts_with("{'EXIT',{badarg,"), "{}", lines[2]);
+    let display: Vec<&&str> = lines.iter().filter(|l| l.starts_with("{{{") || l.starts_with("[[[")).collect();
+    assert_eq!(display.len(), 2);
+    assert_eq!(display[0].len(), 400_002); // as OTP prints them
+    assert_eq!(display[1].len(), 400_002);
+}
+
+/// Compiling terms nested N deep cost O(N²) (`is_const` and `clobbers`
+/// asked at every level looked all the way down): 100,000 levels took
+/// minutes. And a constant list too deep for `is_const` panicked codegen
+/// (index out of bounds in `list`). Now each shape of 100,000 levels, with
+/// a variable at the bottom and without, compiles and runs in seconds.
+#[test]
+fn deeply_nested_terms_compile_in_linear_time() {
+    let shapes: &[(&str, &str, &str)] = &[
+        ("list", "[", "]"),
+        ("tuple", "{", "}"),
+        ("map", "#{a => ", "}"),
+        ("cons", "[1 | ", "]"),
+        ("arith", "(", " + 1)"),
+    ];
+    for (name, open, close) in shapes {
+        for (leaf, tag) in [("Y", "var"), ("7", "const")] {
+            let n = 100_000;
+            let src = format!(
+                "-module(nest).\n-export([main/0]).\nmain() -> Y = 7, X = {}{leaf}{}, \
+                 io:format(\"~p~n\", [erlang:phash2(X) >= 0]), Y.\n",
+                open.repeat(n),
+                close.repeat(n)
+            );
+            let t = Instant::now();
+            let (code, out, err) = run_program("nest", &src, 120);
+            assert_eq!((code, out.as_str()), (0, "true\n"), "{name} {tag}: {err}");
+            assert!(t.elapsed() < Duration::from_secs(60), "{name} {tag}: {:?}", t.elapsed());
+        }
+    }
+}

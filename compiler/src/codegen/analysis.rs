@@ -2,6 +2,7 @@
 //! variables a piece of code mentions, whether an expression clobbers the x
 //! registers (it calls), and whether a body needs a stack frame.
 
+use super::expr::ANALYSIS_DEPTH;
 use super::Gen;
 use crate::ast::BinOp as B;
 use crate::ast::*;
@@ -247,52 +248,70 @@ impl Gen<'_> {
     /// Does evaluating `e` (not in tail position) clobber the x registers,
     /// that is, make a call, send, receive or catch?
     pub(crate) fn clobbers(&self, e: &Expr) -> bool {
+        self.clobbers_at(e, 0)
+    }
+
+    /// `clobbers` at nesting `depth` below the expression asked about.
+    /// Past `ANALYSIS_DEPTH` levels the answer is a conservative yes, so
+    /// that asking at each level of a term nested N deep costs O(N), not
+    /// O(N²) (a yes only makes the code keep values in y slots).
+    fn clobbers_at(&self, e: &Expr, depth: usize) -> bool {
         use ExprKind::*;
+        if depth > ANALYSIS_DEPTH {
+            return true;
+        }
+        let d = depth + 1;
         let mut e = e;
         while let Cons(h, t) = &e.kind {
-            if self.clobbers(h) {
+            if self.clobbers_at(h, d) {
                 return true;
             }
             e = t;
         }
         match &e.kind {
             Var(_) | Atom(_) | Int(_) | Float(_) | String(_) | Nil | RecordIndex(..) | FunRef(_) | Fun(..) => false,
-            Tuple(es) | Block(es) => es.iter().any(|e| self.clobbers(e)),
+            Tuple(es) | Block(es) => es.iter().any(|e| self.clobbers_at(e, d)),
             Cons(..) => unreachable!("spines are walked above"),
-            Binary(segs) => {
-                segs.iter().any(|s| self.clobbers(&s.value) || s.size.as_ref().is_some_and(|z| self.clobbers(z)))
+            Binary(segs) => segs
+                .iter()
+                .any(|s| self.clobbers_at(&s.value, d) || s.size.as_ref().is_some_and(|z| self.clobbers_at(z, d))),
+            Map(fs) => fs.iter().any(|m| self.clobbers_at(&m.key, d) || self.clobbers_at(&m.value, d)),
+            MapUpdate(e, fs) => {
+                self.clobbers_at(e, d)
+                    || fs.iter().any(|m| self.clobbers_at(&m.key, d) || self.clobbers_at(&m.value, d))
             }
-            Map(fs) => fs.iter().any(|m| self.clobbers(&m.key) || self.clobbers(&m.value)),
-            MapUpdate(e, fs) => self.clobbers(e) || fs.iter().any(|m| self.clobbers(&m.key) || self.clobbers(&m.value)),
             Record(name, fs) => {
-                fs.iter().any(|r| self.clobbers(&r.value))
+                fs.iter().any(|r| self.clobbers_at(&r.value, d))
                     || self.records.get(&name.name).is_some_and(|defs| {
-                        defs.iter().any(|(f, d)| {
-                            d.as_ref().is_some_and(|d| self.clobbers(d))
+                        defs.iter().any(|(f, def)| {
+                            def.as_ref().is_some_and(|x| self.clobbers_at(x, d))
                                 && !fs.iter().any(|r| r.name.name == *f || r.name.name == "_")
                         })
                     })
             }
-            RecordUpdate(e, _, fs) => self.clobbers(e) || fs.iter().any(|r| self.clobbers(&r.value)),
-            RecordField(e, _, _) => self.clobbers(e),
-            Match(_, e) => self.clobbers(e),
+            RecordUpdate(e, _, fs) => self.clobbers_at(e, d) || fs.iter().any(|r| self.clobbers_at(&r.value, d)),
+            RecordField(e, _, _) => self.clobbers_at(e, d),
+            Match(_, e) => self.clobbers_at(e, d),
             BinOp(B::Send | B::Append | B::Subtract, _, _) => true,
-            BinOp(_, a, b) => self.clobbers(a) || self.clobbers(b),
-            UnOp(_, a) => self.clobbers(a),
+            BinOp(_, a, b) => self.clobbers_at(a, d) || self.clobbers_at(b, d),
+            UnOp(_, a) => self.clobbers_at(a, d),
             LocalCall(n, args) => match self.classify_local(&n.name, args.len()) {
-                Callee::Bif | Callee::IsRecord => args.iter().any(|e| self.clobbers(e)),
+                Callee::Bif | Callee::IsRecord => args.iter().any(|e| self.clobbers_at(e, d)),
                 _ => true,
             },
-            RemoteCall(m, f, args) => !Self::remote_is_bif(m, f, args.len()) || args.iter().any(|e| self.clobbers(e)),
+            RemoteCall(m, f, args) => {
+                !Self::remote_is_bif(m, f, args.len()) || args.iter().any(|e| self.clobbers_at(e, d))
+            }
             FunCall(..) | Receive(..) | Try(_) | Catch(_) | ListComp(..) | BinComp(..) => true,
             FunRemote(m, f, a) => !(is_const_atom_or_int(m) && is_const_atom_or_int(f) && is_const_atom_or_int(a)),
             Case(e, cs) => {
-                self.clobbers(e)
+                self.clobbers_at(e, d)
                     || cs.iter().any(|c| {
-                        c.body.iter().any(|e| self.clobbers(e)) || c.guard.iter().flatten().any(|e| self.clobbers(e))
+                        c.body.iter().any(|e| self.clobbers_at(e, d))
+                            || c.guard.iter().flatten().any(|e| self.clobbers_at(e, d))
                     })
             }
-            If(cs) => cs.iter().any(|c| c.body.iter().any(|e| self.clobbers(e))),
+            If(cs) => cs.iter().any(|c| c.body.iter().any(|e| self.clobbers_at(e, d))),
         }
     }
 

@@ -27,21 +27,36 @@ pub(crate) const LONG_LIST: usize = 256;
 const LIST_CHUNK: usize = 64;
 
 pub(crate) fn is_const(e: &Expr) -> bool {
+    is_const_at(e, 0)
+}
+
+/// How deep the compile-time analyses (`is_const`, `Gen::clobbers`) look
+/// below the expression asked about. They are asked at every level of a
+/// nested term, so an unbounded look would cost O(N²) for N levels; past
+/// this depth the answer is the conservative one (not a constant; may
+/// clobber), which only costs a little speed on absurdly deep terms.
+pub(crate) const ANALYSIS_DEPTH: usize = 64;
+
+fn is_const_at(e: &Expr, depth: usize) -> bool {
+    if depth > ANALYSIS_DEPTH {
+        return false;
+    }
+    let d = depth + 1;
     if let ExprKind::Cons(..) = &e.kind {
         let mut cur = e;
         while let ExprKind::Cons(h, t) = &cur.kind {
-            if !is_const(h) {
+            if !is_const_at(h, d) {
                 return false;
             }
             cur = t;
         }
-        return is_const(cur);
+        return is_const_at(cur, d);
     }
     match &e.kind {
         ExprKind::Atom(_) | ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::String(_) | ExprKind::Nil => true,
-        ExprKind::Tuple(es) => es.iter().all(is_const),
+        ExprKind::Tuple(es) => es.iter().all(|e| is_const_at(e, d)),
         ExprKind::Cons(..) => unreachable!(),
-        ExprKind::Map(fs) => fs.iter().all(|f| !f.exact && is_const(&f.key) && is_const(&f.value)),
+        ExprKind::Map(fs) => fs.iter().all(|f| !f.exact && is_const_at(&f.key, d) && is_const_at(&f.value, d)),
         ExprKind::UnOp(UnOp::Neg | UnOp::Plus, x) => matches!(x.kind, ExprKind::Int(_) | ExprKind::Float(_)),
         // An arity over 255 is not a literal (`const_literal` refuses it;
         // the call then fails at run time with badarg, as in OTP).
@@ -96,6 +111,12 @@ impl Gen<'_> {
         if !is_const(e) {
             return None;
         }
+        self.const_literal_of(e)
+    }
+
+    /// `const_literal` of an expression known to be constant: the check is
+    /// made once at the top, so nesting N deep costs O(N), not O(N²).
+    fn const_literal_of(&mut self, e: &Expr) -> Option<Literal> {
         Some(match &e.kind {
             ExprKind::Atom(a) => Literal::Atom(self.atom(a)),
             ExprKind::Int(i) => int_literal(i),
@@ -108,22 +129,22 @@ impl Gen<'_> {
                 }
             }
             ExprKind::Nil => Literal::Nil,
-            ExprKind::Tuple(es) => Literal::Tuple(es.iter().map(|e| self.const_literal(e)).collect::<Option<_>>()?),
+            ExprKind::Tuple(es) => Literal::Tuple(es.iter().map(|e| self.const_literal_of(e)).collect::<Option<_>>()?),
             ExprKind::Cons(..) => {
                 let mut items = Vec::new();
                 let mut cur = e;
                 while let ExprKind::Cons(h, t) = &cur.kind {
-                    items.push(self.const_literal(h)?);
+                    items.push(self.const_literal_of(h)?);
                     cur = t;
                 }
-                let tail = self.const_literal(cur)?;
+                let tail = self.const_literal_of(cur)?;
                 Literal::List(items, Box::new(tail))
             }
             ExprKind::Map(fs) => {
                 let mut kvs: Vec<(Literal, Literal)> = Vec::new();
                 for f in fs {
-                    let k = self.const_literal(&f.key)?;
-                    let v = self.const_literal(&f.value)?;
+                    let k = self.const_literal_of(&f.key)?;
+                    let v = self.const_literal_of(&f.value)?;
                     if let Some(e) = kvs.iter_mut().find(|(k2, _)| *k2 == k) {
                         e.1 = v;
                     } else {
@@ -438,6 +459,11 @@ impl Gen<'_> {
         } else {
             None
         };
+        if k == 0 {
+            // Every element is a constant, though the whole list is too
+            // deep for `is_const` to have said so.
+            return const_tail.expect("constant");
+        }
         if k > LONG_LIST {
             let calls = items[..k].iter().any(|e| self.clobbers(e)) || const_tail.is_none() && self.clobbers(cur);
             if !calls || self.f.in_frame {

@@ -108,26 +108,35 @@ pub fn filename(t: Term) -> Option<String> {
     Some(out.into_iter().collect())
 }
 
+/// Flattens a deep name iteratively (an explicit stack, so a list nested
+/// 100,000 deep in its heads is no stack overflow). `(t, true)` on the
+/// stack is the rest of a list, which must be `[]` or a cons.
 fn flatten_name(t: Term, out: &mut Vec<char>) -> bool {
-    if let Some(a) = t.as_atom() {
-        out.extend(a.name().chars());
-        return true;
-    }
-    if let Some(b) = t.binary_bytes() {
-        out.extend(String::from_utf8_lossy(b).chars());
-        return true;
-    }
-    if t == Term::NIL {
-        return true;
-    }
-    let Some(items) = t.list_to_vec() else { return false };
-    for i in items {
-        if let Some(c) = i.as_small() {
-            match u32::try_from(c).ok().and_then(char::from_u32) {
-                Some(ch) => out.push(ch),
-                None => return false,
+    let mut stack = vec![(t, false)];
+    while let Some((t, rest)) = stack.pop() {
+        if t == Term::NIL {
+            continue;
+        }
+        if let Some((h, tl)) = t.cons_parts() {
+            stack.push((tl, true));
+            if let Some(c) = h.as_small() {
+                match u32::try_from(c).ok().and_then(char::from_u32) {
+                    Some(ch) => out.push(ch),
+                    None => return false,
+                }
+            } else {
+                stack.push((h, false));
             }
-        } else if !flatten_name(i, out) {
+            continue;
+        }
+        if rest {
+            return false;
+        }
+        if let Some(a) = t.as_atom() {
+            out.extend(a.name().chars());
+        } else if let Some(b) = t.binary_bytes() {
+            out.extend(String::from_utf8_lossy(b).chars());
+        } else {
             return false;
         }
     }

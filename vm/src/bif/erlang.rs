@@ -301,7 +301,11 @@ pub const BIFS: &[BifDef] = &[
         Ok(p.heap.list(&v))
     }),
     bif("erlang", "display", 1, |_, a| {
-        let bytes = crate::format::display::display_bytes(&crate::format::from_term(a[0]));
+        // Deep terms print on a thread with a stack to match.
+        let t = a[0];
+        let bytes =
+            crate::format::with_stack_for(&[t], || crate::format::display::display_bytes(&crate::format::from_term(t)))
+                .ok_or_else(|| Exc::error(Term::atom(atom::intern("system_limit"))))?;
         crate::format::out::write_bytes(crate::format::out::Device::Stdout, &bytes);
         Ok(Term::TRUE)
     }),
