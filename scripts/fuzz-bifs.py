@@ -129,12 +129,18 @@ main() ->
     Victim = spawn(fun victim/0),
     catch register(victim_name, Victim),
     PoolSize = length(pool(Victim)),
-    Stdlib = [{M, F, A} || M <- stdlib(), {F, A} <- M:module_info(exports),
+    Stdlib = [{M, F, A} || M <- stdlib(), {F, A} <- exports(M),
                            F =/= module_info, not skip(M, F, A)],
     All = mfas() ++ Stdlib,
     {N, _} = lists:foldl(fun({M, F, A}, {N0, W0}) -> run_mfa(M, F, A, PoolSize, N0, W0, Victim) end,
                          {0, start_worker(Victim)}, All),
     io:format("~n@@done ~w calls~n", [N]).
+
+exports(M) ->
+    case catch M:module_info(exports) of
+        L when is_list(L) -> L;
+        _ -> []
+    end.
 
 skip(M, F, A) -> lists:member({M, F, A}, [%(stdlib_skip)s]).
 
@@ -290,12 +296,17 @@ def main():
         print("schedulers %s: %d calls run" % (s, len(res)))
         timeouts = [calls[n] for n, v in res.items() if v == "timeout"]
         if timeouts:
-            print("  %d calls timed out, e.g. %s" % (len(timeouts), "; ".join(timeouts[:8])))
+            with open(os.path.join(work, "timeouts-%s.txt" % s), "w") as fh:
+                fh.write("\n".join(timeouts) + "\n")
+            funs = sorted(set(t.split(" ")[0] for t in timeouts))
+            print("  %d calls timed out (blocking calls; list in the work dir), in: %s"
+                  % (len(timeouts), " ".join(funs)))
         if ours is None:
             ours = (calls, res)
 
     if args.otp:
-        otp_mfas = [t for t in mfas if t[0] not in ("minierl_shell", "erts_internal", "erts_code")]
+        # OTP's code server dies on some bad arguments, and OTP with it.
+        otp_mfas = [t for t in mfas if t[0] not in ("minierl_shell", "erts_internal", "erts_code", "code")]
         otp_dir = os.path.join(work, "otp")
         os.mkdir(otp_dir)
         with open(os.path.join(otp_dir, name + ".erl"), "w") as fh:

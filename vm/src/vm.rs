@@ -492,7 +492,18 @@ impl Vm {
                 None => return Err(Exc::badarg()),
             }
         } else {
-            return Err(Exc::badarg());
+            // `{Name, Node}` never fails (OTP): a name not registered here,
+            // or another node (none is connected), drops the message.
+            match to.tuple_elements() {
+                Some([name, node]) if name.is_atom() && node.is_atom() => {
+                    let here = node.as_atom() == Some(atom::intern("nonode@nohost"));
+                    match name.as_atom().filter(|_| here).and_then(|n| self.whereis(n)) {
+                        Some(pid) => pid,
+                        None => return Ok(()),
+                    }
+                }
+                _ => return Err(Exc::badarg()),
+            }
         };
         // The process sent to last, unless it has ended (a message racing
         // with the end of its receiver is lost either way).

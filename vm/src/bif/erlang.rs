@@ -413,10 +413,14 @@ pub const BIFS: &[BifDef] = &[
         let s = list_text(a[0]).ok_or_else(Exc::badarg)?;
         let parts: Vec<&str> =
             s.strip_prefix('<').and_then(|s| s.strip_suffix('>')).ok_or_else(Exc::badarg)?.split('.').collect();
+        // Node 0 is this node; no other node is known (OTP: badarg). The
+        // number must fit a pid term (60 bits) to print back the same.
+        let num = |t: &str| if t.bytes().all(|b| b.is_ascii_digit()) { t.parse::<u64>().ok() } else { None };
         match parts.as_slice() {
-            [a, n, c] if a.parse::<u64>().is_ok() && c.parse::<u64>().is_ok() => {
-                n.parse::<u64>().map(Term::pid).map_err(|_| Exc::badarg())
-            }
+            [a, n, c] if num(a) == Some(0) && num(c).is_some_and(|c| c < 8192) => match num(n) {
+                Some(n) if n < 1 << 59 => Ok(Term::pid(n)),
+                _ => Err(Exc::badarg()),
+            },
             _ => Err(Exc::badarg()),
         }
     }),

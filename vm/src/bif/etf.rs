@@ -403,6 +403,10 @@ impl Decoder<'_, '_> {
                 let s = self.take(31)?;
                 let text: String = s.iter().take_while(|b| **b != 0).map(|b| *b as char).collect();
                 let f: f64 = text.trim().parse().map_err(|_| Exc::badarg())?;
+                // "1.0e999", "inf" and "NaN" parse, but no term is such a float.
+                if !f.is_finite() {
+                    return Err(Exc::badarg());
+                }
                 self.p.heap.float(f)
             }
             100 | 115 | 118 | 119 => Term::atom(self.atom_text(tag)?),

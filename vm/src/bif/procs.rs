@@ -184,7 +184,7 @@ fn spawn_opt(p: &mut Process, mfa: Option<&[Term]>, fun: Term, opts: Term) -> Bi
         match (o.atom_name(), o.tuple_elements()) {
             (Some("link"), _) => link = true,
             (Some("monitor"), _) => monitor = true,
-            (_, Some([k, _])) if k.is_atom() => {}
+            (_, Some([k, v])) if spawn_opt_ok(k.atom_name(), *v) => {}
             _ => return Err(Exc::badarg()),
         }
     }
@@ -194,6 +194,20 @@ fn spawn_opt(p: &mut Process, mfa: Option<&[Term]>, fun: Term, opts: Term) -> Bi
     match mfa {
         Some(mfa) => spawn_mfa(p, mfa, link, monitor),
         None => spawn_fun(p, fun, link, monitor),
+    }
+}
+
+/// A tuning option of `spawn_opt` with a value OTP 25 accepts.
+fn spawn_opt_ok(key: Option<&str>, v: Term) -> bool {
+    let count = v.as_small().is_some_and(|n| n >= 0);
+    match key {
+        Some("priority") => matches!(v.atom_name(), Some("low" | "normal" | "high" | "max")),
+        Some("fullsweep_after" | "min_heap_size" | "min_bin_vheap_size") => count,
+        Some("max_heap_size") => count || v.is_map(),
+        Some("message_queue_data") => matches!(v.atom_name(), Some("off_heap" | "on_heap")),
+        Some("async_dist") => v.is_bool(),
+        Some("monitor") => v.list_length().is_some(),
+        _ => false,
     }
 }
 
