@@ -23,7 +23,7 @@ use crate::term::Term;
 use crate::vm::Vm;
 use minierl_compiler::ast::{BinType, Expr, ExprKind, UnOp};
 use minierl_compiler::lexer::{lex, Tok};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -44,16 +44,25 @@ pub const BIFS: &[BifDef] = &[
     bif("erts_file", "pread", 3, pread),
     bif("erts_file", "pwrite", 3, pwrite),
     bif("erts_io", "scan_term", 3, scan_term),
+    bif("erts_io", "consult", 1, consult),
     bif("erts_io", "stdin_request", 2, stdin_request),
     bif("erts_io", "stdin_unread", 1, |_, a| {
         let b = a[0].binary_bytes().ok_or_else(Exc::badarg)?;
         let mut pb = lock(&PUSHBACK);
-        let mut v = b.to_vec();
-        v.extend_from_slice(&pb);
-        *pb = v;
+        for &byte in b.iter().rev() {
+            pb.push_front(byte);
+        }
         Ok(Term::atom(atom::OK))
     }),
-    bif("file", "read_file_info", 1, read_file_info),
+    bif("file", "read_file_info", 1, |p, a| file_info(p, a[0], true)),
+    bif("file", "read_link_info", 1, |p, a| file_info(p, a[0], false)),
+    bif("file", "make_symlink", 2, |p, a| {
+        let (Some(from), Some(to)) = (filename(a[0]), filename(a[1])) else { return Ok(error(p, "badarg")) };
+        Ok(match std::os::unix::fs::symlink(from, to) {
+            Ok(()) => ok(),
+            Err(e) => io_error(p, &e),
+        })
+    }),
     bif("file", "write_file", 3, write_file_3),
     bif("file", "delete", 1, delete),
 ];
@@ -314,11 +323,12 @@ fn pwrite(p: &mut Process, a: &[Term]) -> BifResult {
     })
 }
 
-/// `file:read_file_info/1`: OTP's `#file_info{}` record (times in the
-/// VM's local time, which is UTC).
-fn read_file_info(p: &mut Process, a: &[Term]) -> BifResult {
-    let Some(name) = filename(a[0]) else { return Ok(error(p, "badarg")) };
-    let m = match std::fs::metadata(&name) {
+/// `file:read_file_info/1` (`follow`) and `read_link_info/1`: OTP's
+/// `#file_info{}` record (times in the VM's local time, which is UTC).
+fn file_info(p: &mut Process, name: Term, follow: bool) -> BifResult {
+    let Some(name) = filename(name) else { return Ok(error(p, "badarg")) };
+    let m = if follow { std::fs::metadata(&name) } else { std::fs::symlink_metadata(&name) };
+    let m = match m {
         Ok(m) => m,
         Err(e) => return Ok(io_error(p, &e)),
     };
@@ -412,32 +422,144 @@ fn delete(p: &mut Process, a: &[Term]) -> BifResult {
 /// else `{done, Result, Rest, NextLine}` with Result `{ok, Term}`,
 /// `{error, {Line, Module, Descriptor}}` or `eof` (only white space and
 /// comments were left).
+///
+/// Only the text up to the first full stop is lexed (a `.` followed by
+/// white space or `%` that turns out to be inside a string or a comment
+/// makes it try the next one), so reading terms one by one from a long
+/// text is linear.
 fn scan_term(p: &mut Process, a: &[Term]) -> BifResult {
     let bytes = a[0].binary_bytes().ok_or_else(Exc::badarg)?;
     let at_eof = a[1] == Term::TRUE;
     let line0 = a[2].as_small().ok_or_else(Exc::badarg)?;
-    let text: String = match std::str::from_utf8(bytes) {
+    let text = decode(bytes);
+    // A full stop at the very end may be the start of a float: wait for
+    // what follows it.
+    if !at_eof && text.ends_with('.') {
+        return Ok(p_atom("more"));
+    }
+    let mut search = 0;
+    let (scanned, lx) = loop {
+        let (end, next) = match dot_candidate(&text, search) {
+            Some((dot, end)) => (end, dot + 1),
+            None => (text.len(), text.len()),
+        };
+        let lx = Lexed::new(text[..end].to_string(), line0);
+        p.charge(1 + (end / 64) as u64);
+        match scan_one(p, &lx, 0, at_eof && end == text.len()) {
+            None if end < text.len() => search = next,
+            r => break (r, lx),
+        }
+    };
+    Ok(match scanned {
+        None => p_atom("more"),
+        Some((result, consumed)) => {
+            let r = match result {
+                Scanned::Term(t) => p.heap.tuple(&[ok(), t]),
+                Scanned::Error(info) => p.heap.tuple(&[Term::atom(atom::ERROR), info]),
+                Scanned::Eof => eof(),
+            };
+            let rest = p.heap.binary(&text.as_bytes()[consumed..]);
+            let next = Term::small(lx.line_at(consumed));
+            p.heap.tuple(&[p_atom("done"), r, rest, next])
+        }
+    })
+}
+
+/// The next `.` at or after `from` that may end a term (followed by white
+/// space, `%` or the end), and the end of the text to lex for it.
+fn dot_candidate(text: &str, from: usize) -> Option<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut i = from;
+    while i < b.len() {
+        if b[i] == b'.' {
+            match b.get(i + 1) {
+                None => return Some((i, i + 1)),
+                Some(b' ' | b'\t' | b'\n' | b'\r' | b'\x0c') => return Some((i, i + 2)),
+                Some(b'%') => return Some((i, i + 1)),
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+fn decode(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(_) => bytes.iter().map(|&b| b as char).collect(),
-    };
-    p.charge(1 + (text.len() / 64) as u64);
-    let line_at = |pos: usize| line0 + text[..pos.min(text.len())].matches('\n').count() as i64;
-    let (toks, errs) = lex(&text);
+    }
+}
+
+/// `erts_io:consult(Text)`: every term of Text (`file:consult/1`), as
+/// `{ok, Terms}` or `{error, {Line, Module, Descriptor}}`. The text is
+/// lexed once.
+fn consult(p: &mut Process, a: &[Term]) -> BifResult {
+    let bytes = a[0].binary_bytes().ok_or_else(Exc::badarg)?;
+    let lx = Lexed::new(decode(bytes), 1);
+    p.charge(1 + (lx.text.len() / 16) as u64);
+    let mut terms = Vec::new();
+    let mut from = 0;
+    loop {
+        match scan_one(p, &lx, from, true) {
+            Some((Scanned::Term(t), c)) => {
+                terms.push(t);
+                from = c;
+            }
+            Some((Scanned::Error(info), _)) => return Ok(p.heap.tuple(&[Term::atom(atom::ERROR), info])),
+            Some((Scanned::Eof, _)) | None => {
+                let l = p.heap.list(&terms);
+                return Ok(p.heap.tuple(&[ok(), l]));
+            }
+        }
+    }
+}
+
+/// A text, its tokens and where its lines start.
+struct Lexed {
+    text: String,
+    toks: Vec<minierl_compiler::lexer::Spanned>,
+    errs: Vec<minierl_compiler::Diagnostic>,
+    newlines: Vec<usize>,
+    line0: i64,
+}
+
+impl Lexed {
+    fn new(text: String, line0: i64) -> Lexed {
+        let (toks, errs) = lex(&text);
+        let newlines = text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i).collect();
+        Lexed { text, toks, errs, newlines, line0 }
+    }
+
+    /// The line of byte offset `pos`.
+    fn line_at(&self, pos: usize) -> i64 {
+        self.line0 + self.newlines.partition_point(|&n| n < pos) as i64
+    }
+}
+
+/// One term read.
+enum Scanned {
+    Term(Term),
+    /// `{Line, Module, Descriptor}`.
+    Error(Term),
+    Eof,
+}
+
+/// The term of `lx.text` that starts at byte `from`, and the offset after
+/// its full stop; `None` if no full stop ends it before the end of the
+/// text and more may come (`at_eof` false).
+fn scan_one(p: &mut Process, lx: &Lexed, from: usize, at_eof: bool) -> Option<(Scanned, usize)> {
+    let text = lx.text.as_str();
+    let toks = &lx.toks[lx.toks.partition_point(|t| t.0 < from)..];
     let dot = toks.iter().find(|t| matches!(t.1, Tok::Dot)).map(|t| (t.0, t.2));
-    let first_err = errs.iter().map(|d| d.span.start as usize).min();
-    let done = |p: &mut Process, result: Term, consumed: usize| -> Term {
-        let rest = p.heap.binary(&text.as_bytes()[consumed.min(text.len())..]);
-        let next = Term::small(line_at(consumed));
-        p.heap.tuple(&[p_atom("done"), result, rest, next])
-    };
-    let err3 = |p: &mut Process, line: i64, module: &str, desc: Term| -> Term {
+    let first_err = lx.errs.iter().map(|d| d.span.start as usize).filter(|e| *e >= from).min();
+    let err3 = |p: &mut Process, line: i64, module: &str, desc: Term| -> Scanned {
         let m = p.heap.atom(module);
-        let info = p.heap.tuple(&[Term::small(line), m, desc]);
-        p.heap.tuple(&[Term::atom(atom::ERROR), info])
+        Scanned::Error(p.heap.tuple(&[Term::small(line), m, desc]))
     };
     // A lexical error before the full stop.
     if let Some(e) = first_err.filter(|e| dot.is_none_or(|(s, _)| *e < s)) {
-        let d = errs.iter().find(|d| d.span.start as usize == e).expect("error found above");
+        let d = lx.errs.iter().find(|d| d.span.start as usize == e).expect("error found above");
         let quote = if d.message.starts_with("unterminated string") {
             Some('"')
         } else if d.message.starts_with("unterminated atom") {
@@ -446,7 +568,7 @@ fn scan_term(p: &mut Process, a: &[Term]) -> BifResult {
             None
         };
         if quote.is_some() && !at_eof {
-            return Ok(p_atom("more"));
+            return None;
         }
         let desc = match quote {
             Some(q) => {
@@ -461,56 +583,53 @@ fn scan_term(p: &mut Process, a: &[Term]) -> BifResult {
                 p.heap.tuple(&[tag, what])
             }
         };
-        let r = err3(p, line_at(e), "erl_scan", desc);
-        let consumed =
-            if quote.is_some() { text.len() } else { dot.map(|d| dot_end(&text, d.1)).unwrap_or(text.len()) };
-        return Ok(done(p, r, consumed));
+        let r = err3(p, lx.line_at(e), "erl_scan", desc);
+        let consumed = if quote.is_some() { text.len() } else { dot.map(|d| dot_end(text, d.1)).unwrap_or(text.len()) };
+        return Some((r, consumed));
     }
     let Some((ds, de)) = dot else {
         if !at_eof {
-            return Ok(p_atom("more"));
+            return None;
         }
         let Some(last) = toks.last() else {
-            return Ok(done(p, eof(), text.len()));
+            return Some((Scanned::Eof, text.len()));
         };
         // The tokens up to the end, without a full stop: erl_parse's error.
-        let (line, before) = match minierl_compiler::parse::parse_exprs(&text) {
+        let (line, before) = match minierl_compiler::parse::parse_exprs(&text[from..]) {
             Err(diags) => match diags[0].message.strip_prefix("syntax error before: ") {
-                Some(b) => (line_at(diags[0].span.start as usize), b.to_string()),
-                None => (line_at(last.0), String::new()),
+                Some(b) => (lx.line_at(from + diags[0].span.start as usize), b.to_string()),
+                None => (lx.line_at(last.0), String::new()),
             },
-            Ok(_) => (line_at(last.0), String::new()),
+            Ok(_) => (lx.line_at(last.0), String::new()),
         };
         let desc = syntax_error_desc(p, &before);
-        let r = err3(p, line, "erl_parse", desc);
-        return Ok(done(p, r, text.len()));
+        return Some((err3(p, line, "erl_parse", desc), text.len()));
     };
-    let consumed = dot_end(&text, de);
+    let consumed = dot_end(text, de);
     let first = toks.first().map(|t| t.0).unwrap_or(ds);
-    let result = match minierl_compiler::parse::parse_exprs(&text[..de]) {
+    let result = match minierl_compiler::parse::parse_exprs(&text[from..de]) {
         Err(diags) => {
             let d = &diags[0];
-            let line = line_at(d.span.start as usize);
             match d.message.strip_prefix("syntax error before: ") {
                 Some(before) => {
                     let desc = syntax_error_desc(p, before);
-                    err3(p, line, "erl_parse", desc)
+                    err3(p, lx.line_at(from + d.span.start as usize), "erl_parse", desc)
                 }
                 None => {
                     let desc = p.heap.string("bad term");
-                    err3(p, line_at(first), "erl_parse", desc)
+                    err3(p, lx.line_at(first), "erl_parse", desc)
                 }
             }
         }
         Ok(exprs) => match (exprs.len(), exprs.first().and_then(|e| to_term(&mut p.heap, e))) {
-            (1, Some(t)) => p.heap.tuple(&[ok(), t]),
+            (1, Some(t)) => Scanned::Term(t),
             _ => {
                 let desc = p.heap.string("bad term");
-                err3(p, line_at(first), "erl_parse", desc)
+                err3(p, lx.line_at(first), "erl_parse", desc)
             }
         },
     };
-    Ok(done(p, result, consumed))
+    Some((result, consumed))
 }
 
 fn p_atom(s: &str) -> Term {
@@ -599,6 +718,9 @@ fn to_term(h: &mut Heap, e: &Expr) -> Option<Term> {
 enum Want {
     Line,
     Chars(usize),
+    /// A line, or its first 4096 bytes or so if it is longer (`io:read`
+    /// gives back what follows a term: a chunk keeps that small).
+    Chunk,
 }
 
 struct StdinRequest {
@@ -611,9 +733,9 @@ struct StdinRequest {
 static STDIN: OnceLock<Mutex<mpsc::Sender<StdinRequest>>> = OnceLock::new();
 
 /// Bytes given back by `stdin_unread/1`, read before standard input.
-static PUSHBACK: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+static PUSHBACK: Mutex<VecDeque<u8>> = Mutex::new(VecDeque::new());
 
-/// `erts_io:stdin_request(Tag, line | {chars, N})` (Tag a small integer):
+/// `erts_io:stdin_request(Tag, line | chunk | {chars, N})` (Tag a small integer):
 /// the stdin thread will
 /// send `{erts_stdin, Tag, {ok, Binary} | eof}` to the caller. Under the
 /// interactive shell, whose terminal thread owns standard input,
@@ -621,6 +743,7 @@ static PUSHBACK: Mutex<Vec<u8>> = Mutex::new(Vec::new());
 fn stdin_request(p: &mut Process, a: &[Term]) -> BifResult {
     let want = match (a[1].atom_name(), a[1].tuple_elements()) {
         (Some("line"), _) => Want::Line,
+        (Some("chunk"), _) => Want::Chunk,
         (_, Some([c, n])) if c.atom_name() == Some("chars") => Want::Chars(count(*n)?),
         _ => return Err(Exc::badarg()),
     };
@@ -650,8 +773,8 @@ fn stdin_thread(rx: mpsc::Receiver<StdinRequest>) {
         let mut next = || -> Option<u8> {
             {
                 let mut pb = lock(&PUSHBACK);
-                if !pb.is_empty() {
-                    return Some(pb.remove(0));
+                if let Some(b) = pb.pop_front() {
+                    return Some(b);
                 }
             }
             let buf = input.fill_buf().ok()?;
@@ -665,6 +788,19 @@ fn stdin_thread(rx: mpsc::Receiver<StdinRequest>) {
                 while let Some(b) = next() {
                     out.push(b);
                     if b == b'\n' {
+                        break;
+                    }
+                }
+            }
+            Want::Chunk => {
+                while let Some(b) = next() {
+                    out.push(b);
+                    // Stop at a newline, or past 4096 bytes at the start
+                    // of a UTF-8 character.
+                    if b == b'\n' {
+                        break;
+                    }
+                    if out.len() >= 4096 && utf8_len(b) == 1 && b < 0x80 {
                         break;
                     }
                 }
