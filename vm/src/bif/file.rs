@@ -42,6 +42,16 @@ pub const BIFS: &[BifDef] = &[
     bif("erts_file", "write", 2, write),
     bif("erts_file", "position", 2, position),
     bif("erts_file", "pread", 3, pread),
+    bif("erts_file", "truncate", 1, |p, a| {
+        let h = handle(a[0])?;
+        let mut f = lock(&h);
+        let r = f.stream_position().and_then(|pos| f.set_len(pos));
+        drop(f);
+        Ok(match r {
+            Ok(()) => ok(),
+            Err(e) => io_error(p, &e),
+        })
+    }),
     bif("erts_file", "pwrite", 3, pwrite),
     bif("erts_io", "scan_term", 3, scan_term),
     bif("erts_io", "consult", 1, consult),
