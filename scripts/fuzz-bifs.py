@@ -231,9 +231,11 @@ def parse(out):
         if i < 0:
             continue
         parts = line[i + 2:].split(" ", 2)
-        if parts[0] == "call" and len(parts) == 3:
+        if len(parts) < 3 or not parts[1].isdigit():
+            continue
+        if parts[0] == "call":
             calls[int(parts[1])] = parts[2]
-        elif parts[0] == "res" and len(parts) == 3:
+        elif parts[0] == "res":
             res[int(parts[1])] = parts[2]
     return calls, res
 
@@ -319,6 +321,8 @@ def main():
         # Index calls by their text: the BIF lists differ, so numbers do not match.
         theirs = {ocalls[n]: v for n, v in ores.items() if n in ocalls}
         mine = {ours[0][n]: v for n, v in ours[1].items() if n in ours[0]}
+        otp_timeouts = sorted(set(c.split(" ")[0] for c, v in theirs.items() if v == "timeout"))
+        print("OTP: %d calls run, timed out in: %s" % (len(theirs), " ".join(otp_timeouts)))
         diffs = 0
         for c, v in mine.items():
             o = theirs.get(c)

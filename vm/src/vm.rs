@@ -493,7 +493,11 @@ impl Vm {
             }
         } else {
             // `{Name, Node}` never fails (OTP): a name not registered here,
-            // or another node (none is connected), drops the message.
+            // or another node (none is connected), drops the message. So
+            // does a reference (OTP 24+: an alias; none is active here).
+            if to.ref_number().is_some() {
+                return Ok(());
+            }
             match to.tuple_elements() {
                 Some([name, node]) if name.is_atom() && node.is_atom() => {
                     let here = node.as_atom() == Some(atom::intern("nonode@nohost"));

@@ -30,6 +30,8 @@ pub const BIFS: &[BifDef] = &[
     bif("erlang", "is_function", 1, |_, a| Ok(Term::bool(a[0].is_function()))),
     bif("erlang", "is_function", 2, |_, a| match a[1].as_small() {
         Some(n) if n >= 0 => Ok(Term::bool(a[0].fun_arity().map(|x| x as i64) == Some(n))),
+        // A positive bignum arity: no fun has it (OTP: false).
+        None if a[1].to_bigint().is_some_and(|b| b.sign() == num_bigint::Sign::Plus) => Ok(Term::FALSE),
         _ => Err(Exc::badarg()),
     }),
     // Called as functions (`apply`, `erlang:is_record/2`); in guards and
@@ -211,8 +213,13 @@ pub const BIFS: &[BifDef] = &[
             Some(atom::ERROR) => Class::Error,
             Some(atom::THROW) => Class::Throw,
             Some(atom::EXIT) => Class::Exit,
-            _ => return Err(Exc::badarg()),
+            // OTP: an invalid class or stacktrace makes raise/3 return
+            // the atom badarg.
+            _ => return Ok(Term::atom(atom::BADARG)),
         };
+        if !valid_stacktrace(a[2]) {
+            return Ok(Term::atom(atom::BADARG));
+        }
         Err(Exc::Raise { class, reason: a[1], args: None, trace: Some(a[2]) })
     }),
     bif("erlang", "build_stacktrace", 1, |_, a| Ok(a[0])),
@@ -227,7 +234,13 @@ pub const BIFS: &[BifDef] = &[
     }),
     bif("erlang", "self", 0, |p, _| Ok(p.self_term())),
     bif("erlang", "node", 0, |_, _| Ok(Term::atom(atom::intern("nonode@nohost")))),
-    bif("erlang", "node", 1, |_, _| Ok(Term::atom(atom::intern("nonode@nohost")))),
+    bif("erlang", "node", 1, |_, a| {
+        if a[0].is_pid() || a[0].ref_number().is_some() {
+            Ok(Term::atom(atom::intern("nonode@nohost")))
+        } else {
+            Err(Exc::badarg())
+        }
+    }),
     bif("erlang", "spawn", 1, |p, a| {
         if !a[0].is_function() {
             return Err(Exc::badarg());
@@ -425,7 +438,7 @@ pub const BIFS: &[BifDef] = &[
         }
     }),
     bif("erlang", "bump_reductions", 1, |p, a| match a[0].as_small() {
-        Some(n) if n >= 1 => {
+        Some(n) if n >= 0 => {
             p.charge(n as u64);
             Ok(Term::TRUE)
         }
@@ -433,7 +446,19 @@ pub const BIFS: &[BifDef] = &[
     }),
     bif("erlang", "is_alive", 0, |_, _| Ok(Term::FALSE)),
     bif("erlang", "nodes", 0, |_, _| Ok(Term::NIL)),
-    bif("erlang", "nodes", 1, |_, _| Ok(Term::NIL)),
+    bif("erlang", "nodes", 1, |p, a| {
+        // No node is connected: only `this` and `known` name this node.
+        let kinds: Vec<Term> = if a[0].is_atom() { vec![a[0]] } else { a[0].list_to_vec().ok_or_else(Exc::badarg)? };
+        let mut here = false;
+        for k in kinds {
+            match k.atom_name() {
+                Some("this" | "known") => here = true,
+                Some("visible" | "hidden" | "connected") => {}
+                _ => return Err(Exc::badarg()),
+            }
+        }
+        Ok(if here { p.heap.list(&[Term::atom(atom::intern("nonode@nohost"))]) } else { Term::NIL })
+    }),
     bif("erlang", "garbage_collect", 1, |_, a| if a[0].is_pid() { Ok(Term::TRUE) } else { Err(Exc::badarg()) }),
     bif("erlang", "garbage_collect", 2, |_, a| {
         if a[0].is_pid() && a[1].list_length().is_some() {
@@ -598,8 +623,29 @@ fn parse_float(s: &str) -> Option<f64> {
     s.replacen(',', ".", 1).parse().ok()
 }
 
+/// A stacktrace `erlang:raise/3` accepts: a proper list of
+/// `{M, F, ArityOrArgs, Location}` or `{Fun, ArityOrArgs, Location}`.
+fn valid_stacktrace(t: Term) -> bool {
+    let Some(frames) = t.list_to_vec() else { return false };
+    frames.iter().all(|f| match f.tuple_elements() {
+        Some([m, f, a, loc]) => {
+            m.is_atom()
+                && f.is_atom()
+                && (a.as_small().is_some() || a.list_length().is_some())
+                && loc.list_length().is_some()
+        }
+        Some([fun, a, loc]) => {
+            fun.is_function() && (a.as_small().is_some() || a.list_length().is_some()) && loc.list_length().is_some()
+        }
+        _ => false,
+    })
+}
+
 fn make_atom(s: Option<String>, existing: bool) -> BifResult {
     let s = s.ok_or_else(Exc::badarg)?;
+    if existing && s.chars().count() > 255 {
+        return Err(Exc::badarg()); // OTP: no atom is that long
+    }
     if s.chars().count() > 255 {
         return Err(Exc::error(Term::atom(atom::SYSTEM_LIMIT)));
     }

@@ -145,6 +145,9 @@ fn format_3(p: &mut Process, a: &[Term]) -> BifResult {
 }
 
 fn put_chars(p: &mut Process, dev: Device, t: Term) -> BifResult {
+    if t.is_atom() {
+        return Err(Exc::badarg()); // chardata, unlike ~s
+    }
     let s = guarded(&[t], || {
         let mut s = String::new();
         fmt::chardata(&from_term(t), true, &mut s).ok()?;
