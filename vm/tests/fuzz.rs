@@ -8,6 +8,14 @@
 //!   tokens inserted): the compiler returns diagnostics, never panics.
 //!
 //! The corpus is the `.mrl` programs of `lang-tests/` and `examples/`.
+//!
+//! - Regressions for what the long-running drivers found, each run as
+//!   `minierl run` with a time limit: deep terms given to BIFs, deeply
+//!   nested source terms. The drivers themselves are out of the default
+//!   run: `scripts/fuzz-bifs.py` (every BIF and stdlib export with nasty
+//!   arguments, optionally compared with OTP) and `scripts/fuzz-run.py`
+//!   (`minierl run` on mutated sources and module files); see their
+//!   headers for how to run them.
 
 use minierl_bytecode::{self as bc, Instr, Module};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -601,4 +609,20 @@ fn deeply_nested_terms_compile_in_linear_time() {
             assert!(t.elapsed() < Duration::from_secs(60), "{name} {tag}: {:?}", t.elapsed());
         }
     }
+}
+
+/// A field width of 2^40 (`~*w`, `~1099511627776w`) made the formatter pad
+/// out a terabyte and the VM die of it; such a field is now badarg (OTP
+/// returns padding made of shared sublists, which minierl's flat strings
+/// cannot). Widths up to 64 M characters still pad.
+#[test]
+fn huge_format_field_widths_are_refused_not_allocated() {
+    let src = "-module(wide).\n-export([main/0]).\n\
+               main() ->\n    N = 1 bsl 40,\n\
+               {'EXIT', {badarg, _}} = (catch io_lib:format(\"~*w\", [N, a])),\n\
+               {'EXIT', {badarg, _}} = (catch io_lib:format(\"~\" ++ integer_to_list(N) ++ \"w\", [a])),\n\
+               {'EXIT', {badarg, _}} = (catch io_lib:format(\"~.*f\", [N, 1.0])),\n\
+               io:format(\"~w~n\", [length(lists:flatten(io_lib:format(\"~*w\", [100000, a])))]).\n";
+    let (code, out, err) = run_program("wide", src, 60);
+    assert_eq!((code, out.as_str()), (0, "100000\n"), "{err}");
 }

@@ -19,6 +19,9 @@ pub struct BadArg;
 
 type R<T> = Result<T, BadArg>;
 
+/// The largest field width or precision accepted (64 M characters).
+const MAX_FIELD: i64 = 1 << 26;
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Adj {
     Left,
@@ -88,6 +91,12 @@ fn parse<'a>(fmt: &[char], args: &'a [FTerm]) -> R<Vec<Piece<'a>>> {
                 width = Some(fmt[st..i].iter().collect::<String>().parse().map_err(|_| BadArg)?);
             }
         }
+        // A field is padded out to its width in memory: a width of 2^40
+        // would take the VM's memory (OTP shares the padding's sublists;
+        // here such a field is refused).
+        if width.is_some_and(|w| w > MAX_FIELD) {
+            return Err(BadArg);
+        }
         // precision and pad
         let mut prec = None;
         let mut pad = ' ';
@@ -120,6 +129,9 @@ fn parse<'a>(fmt: &[char], args: &'a [FTerm]) -> R<Vec<Piece<'a>>> {
                     i += 1;
                 }
             }
+        }
+        if prec.is_some_and(|p| p > MAX_FIELD) {
+            return Err(BadArg);
         }
         // modifiers
         let mut unicode = false;
