@@ -25,6 +25,7 @@ pub mod math;
 pub mod otp;
 pub mod phash;
 pub mod procs;
+pub mod re;
 pub mod sys;
 pub mod unicode;
 
@@ -63,5 +64,6 @@ pub const ALL: &[&[BifDef]] = &[
     file::BIFS,
     crate::shell::BIFS,
     otp::BIFS,
+    re::BIFS,
     crate::memory::BIFS,
 ];
