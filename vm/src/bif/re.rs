@@ -541,7 +541,6 @@ fn unmatched_close(s: &str) -> Option<usize> {
 /// compiled with the compile options found in `opts`.
 struct Pat {
     c: Rc<Compiled>,
-    precompiled: bool,
 }
 
 fn decode_mp(t: Term) -> Option<(String, u32)> {
@@ -627,12 +626,12 @@ fn prepare(p: &mut Process, re: Term, opts: &[Term], r: &mut RunOpts) -> Result<
             return Err(Err(bad()));
         }
         let c = get(&src, f).map_err(|_| Err(bad()))?;
-        return Ok(Pat { c, precompiled: true });
+        return Ok(Pat { c });
     }
     let uni = flags & UNICODE != 0;
     let src = input_bytes(re, uni).and_then(|b| pattern_text(b, uni)).ok_or(Err(bad()))?;
     match get(&src, flags) {
-        Ok(c) => Ok(Pat { c, precompiled: false }),
+        Ok(c) => Ok(Pat { c }),
         Err((msg, pos)) if r.report_errors => {
             let e = error_term(p, &msg, pos);
             let inner = p.heap.tuple(&[atom("compile"), e]);
@@ -681,7 +680,7 @@ fn matches(p: &mut Process, c: &Compiled, s: &Subject, start: usize, r: &RunOpts
         }
         let Some(caps) = found else { break };
         let (ms, ml) = caps[0].unwrap_or((0, 0));
-        p.charge(1 + (ms + ml - s.to_bytes(pos)) as u64 / 16);
+        p.charge(1 + (ms + ml).saturating_sub(s.to_bytes(pos)) as u64 / 16);
         out.push(caps);
         if !r.global {
             break;
@@ -761,7 +760,6 @@ fn run(p: &mut Process, subj: Term, re: Term, opts: Term) -> BifResult {
         Ok(pat) => pat,
         Err(res) => return res,
     };
-    let _ = pat.precompiled;
     let c = pat.c;
     let uni = c.flags & UNICODE != 0;
     let s = input_bytes(subj, uni).and_then(|b| Subject::new(b, uni)).ok_or_else(bad)?;
@@ -1037,7 +1035,7 @@ fn split(p: &mut Process, subj: Term, re: Term, opts: Term) -> BifResult {
             off = mi + ml;
             continue;
         }
-        let mut part = vec![(off, mi - off)];
+        let mut part = vec![(off, mi.saturating_sub(off))];
         for g in 1..=c.groups {
             part.push(caps.get(g).copied().flatten().unwrap_or((0, 0)));
         }
