@@ -211,6 +211,8 @@ enum Select {
     First,
     AllButFirst,
     None,
+    /// The named groups, in the order of their names.
+    AllNames,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -289,6 +291,7 @@ fn run_opt(o: Term, r: &mut RunOpts) -> bool {
             "first" => Select::First,
             "all_but_first" => Select::AllButFirst,
             "none" => Select::None,
+            "all_names" => Select::AllNames,
             _ => return false,
         };
     } else if let Some(items) = spec.list_to_vec() {
@@ -651,7 +654,15 @@ type Caps = Vec<Option<(usize, usize)>>;
 /// is tried at the same place before moving on by a character.
 fn matches(p: &mut Process, c: &Compiled, s: &Subject, start: usize, r: &RunOpts) -> Vec<Caps> {
     let anchored = r.anchored || c.flags & ANCHORED != 0;
-    let ne = if r.notempty { c.not_empty() } else { None };
+    let ne = if r.notempty {
+        // No twin: the pattern only ever matches the empty string.
+        match c.not_empty() {
+            Some(ne) => Some(ne),
+            None => return Vec::new(),
+        }
+    } else {
+        None
+    };
     let text = s.text.as_str();
     let mut out = Vec::new();
     let mut pos = start;
@@ -728,7 +739,12 @@ fn cap_term(p: &mut Process, s: &Subject, g: Option<(usize, usize)>, ty: CapType
 fn select(p: &mut Process, c: &Compiled, s: &Subject, caps: &Caps, r: &RunOpts) -> Result<Term, Exc> {
     let uni = c.flags & UNICODE != 0;
     let get = |i: usize| caps.get(i).copied().flatten();
-    let idx: Vec<Option<(usize, usize)>> = if let Some(list) = &r.list {
+    let idx: Vec<Option<(usize, usize)>> = if r.select == Select::AllNames {
+        let mut named: Vec<(&str, usize)> =
+            c.names.iter().enumerate().filter_map(|(i, n)| Some((n.as_deref()?, i))).collect();
+        named.sort();
+        named.into_iter().map(|(_, i)| get(i)).collect()
+    } else if let Some(list) = &r.list {
         let mut v = Vec::new();
         for g in list {
             let i = match g {
@@ -746,7 +762,7 @@ fn select(p: &mut Process, c: &Compiled, s: &Subject, caps: &Caps, r: &RunOpts) 
             Select::All => (0..=last).map(get).collect(),
             Select::First => vec![get(0)],
             Select::AllButFirst => (1..=last).map(get).collect(),
-            Select::None => vec![],
+            Select::None | Select::AllNames => vec![],
         }
     };
     let terms: Vec<Term> = idx.into_iter().map(|g| cap_term(p, s, g, r.ctype, uni)).collect();
@@ -774,7 +790,7 @@ fn run(p: &mut Process, subj: Term, re: Term, opts: Term) -> BifResult {
     if ms.is_empty() {
         return Ok(atom("nomatch"));
     }
-    if r.select == Select::None {
+    if r.select == Select::None || (r.select == Select::AllNames && c.names.iter().all(Option::is_none)) {
         return Ok(atom("match"));
     }
     let res = if r.global {
