@@ -297,7 +297,11 @@ pub(crate) fn function(cs: Vec<Clause>) -> Result<Function, PErr> {
             return Err(user(Diagnostic::error("E0102", at, "head mismatch").with_hint(hint)));
         }
     }
-    let arity = arity_u8(&BigInt::from(arity), first.span)?;
+    let Ok(arity) = u8::try_from(arity) else {
+        // BEAM's limit; erl_lint's message.
+        let msg = format!("too many arguments ({arity}) - maximum allowed is 255");
+        return Err(user(Diagnostic::error("E0101", first.span, msg)));
+    };
     let span = first.span.to(cs[cs.len() - 1].span);
     Ok(Function { name, arity, clauses: cs, span })
 }

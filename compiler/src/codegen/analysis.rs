@@ -204,6 +204,20 @@ pub(crate) fn pat_vars(p: &Pat) -> HashSet<String> {
     s
 }
 
+/// How many variables the matches among a body's statements bind (the
+/// body's own, not those of nested clauses).
+pub(crate) fn body_bindings(body: &[Expr]) -> usize {
+    let mut n = 0;
+    for e in body {
+        let mut e = e;
+        while let ExprKind::Match(p, rhs) = &e.kind {
+            n += pat_vars(p).len();
+            e = rhs;
+        }
+    }
+    n
+}
+
 /// `erlang:name/arity` compiled as a `Bif` instruction (pure, never yields).
 pub(crate) fn is_bif_instr(name: &str, arity: usize) -> bool {
     (bifs::is_guard_bif(name, arity) && !matches!(name, "is_record")) || bifs::is_operator(name, arity)
@@ -394,11 +408,23 @@ fn has_join_or_match(e: &Expr) -> bool {
         Fun(..) | ListComp(..) | BinComp(..) => false,
         _ => {
             let mut found = false;
-            visit_children(e, &mut |c| found |= has_join_or_match(c));
-            found
+            let mut computed = 0;
+            visit_children(e, &mut |c| {
+                found |= has_join_or_match(c);
+                computed += !matches!(c.kind, Var(_)) as usize;
+            });
+            // A tuple, map or binary of many computed elements: its
+            // elements are spilled to y slots as they are computed
+            // (`Gen::exprs`), which takes a frame.
+            found || computed > WIDE
         }
     }
 }
+
+/// Construction of more computed elements than this needs a frame (see
+/// `has_join_or_match`). Lists are built in chunks without one
+/// (`expr::LONG_LIST`).
+pub(crate) const WIDE: usize = 256;
 
 /// Call `f` on each direct sub-expression of `e` (not inside clauses).
 fn visit_children(e: &Expr, f: &mut dyn FnMut(&Expr)) {

@@ -25,6 +25,15 @@ enum Target {
 pub(crate) const LONG_LIST: usize = 256;
 /// Elements evaluated into registers at a time by `long_list`.
 const LIST_CHUNK: usize = 64;
+/// A frameless body keeps each variable its matches bind in an x register
+/// of its own until the body ends. A body that would keep more than this
+/// many gets a frame instead, where each variable lives in a y slot: the
+/// x registers (1024 at most) stay free for the values being computed.
+const FRAMELESS_VARS: usize = 256;
+/// In a frame, `exprs` moves the values it computed to y slots once the x
+/// depth reaches this, well below the 1024 registers, so that elements
+/// nested in the element being computed have room too.
+const SPILL_DEPTH: u16 = 512;
 
 pub(crate) fn is_const(e: &Expr) -> bool {
     is_const_at(e, 0)
@@ -225,6 +234,7 @@ impl Gen<'_> {
     /// Evaluate sub-expressions left to right. A value computed before a
     /// sibling that calls is spilled to a y slot (returned for freeing).
     pub(crate) fn exprs(&mut self, es: &[&Expr]) -> (Vec<Src>, Vec<u16>) {
+        let m = self.f.depth;
         let mut out: Vec<Src> = Vec::with_capacity(es.len());
         let mut ys = Vec::new();
         for (i, e) in es.iter().enumerate() {
@@ -238,6 +248,21 @@ impl Gen<'_> {
                     }
                 }
                 self.f.depth = 0;
+            } else if self.f.in_frame && self.f.depth >= SPILL_DEPTH {
+                // Many values computed (a wide tuple, map or binary, which
+                // has a frame: `analysis::WIDE`): the ones computed here so
+                // far go to y slots, freeing their registers.
+                for s in out.iter_mut() {
+                    if let Src::X(r) = *s {
+                        if r >= m {
+                            let y = self.ytemp();
+                            self.emit(Instr::Move { src: Src::X(r), dst: Dst::Y(y) });
+                            *s = Src::Y(y);
+                            ys.push(y);
+                        }
+                    }
+                }
+                self.f.depth = m;
             }
             out.push(self.expr(e));
         }
@@ -261,7 +286,8 @@ impl Gen<'_> {
     }
 
     pub(crate) fn body_tail(&mut self, body: &[Expr]) {
-        if !self.f.in_frame && self.body_needs_frame(body) {
+        let many_vars = || self.f.depth as usize + super::analysis::body_bindings(body) > FRAMELESS_VARS;
+        if !self.f.in_frame && (self.body_needs_frame(body) || many_vars()) {
             self.allocate();
         }
         let Some((last, init)) = body.split_last() else {
@@ -812,7 +838,7 @@ impl Gen<'_> {
         let success = self.new_label();
         let base = if v == Src::X(m) { m + 1 } else { m };
         let arms = [Arm { guard: &[], body: &[], prologue: Prologue::None }];
-        self.match_rows(&[v], vec![Row::new(vec![pt], 0)], fail, &arms, ArmMode::Inline { success, base });
+        self.match_rows_entry(&[v], vec![Row::new(vec![pt], 0)], fail, &arms, ArmMode::Inline { success, base });
         self.place(success);
         self.f.depth = self.f.inline_depth;
         v
@@ -1044,7 +1070,7 @@ impl Gen<'_> {
                 Row::new(vec![class, reason], i)
             })
             .collect();
-        self.match_rows(&[Src::X(0), Src::X(1)], rows, raise, &arms, mode);
+        self.match_rows_entry(&[Src::X(0), Src::X(1)], rows, raise, &arms, mode);
         self.close_tag();
         if tail {
             None

@@ -16,6 +16,9 @@ fn clause(params: Vec<Pat>, guard: Vec<Vec<Expr>>, body: Vec<Expr>, span: Span) 
     Clause { name: None, params, guard, body, span }
 }
 
+/// The most arguments a function may take (as in BEAM).
+const MAX_ARITY: usize = 255;
+
 fn var(v: &str, span: Span) -> Expr {
     mk(ExprKind::Var(v.to_string()), span)
 }
@@ -40,6 +43,19 @@ impl Gen<'_> {
     fn register_local(&mut self, name: &str, arity: u8) {
         let l = FunLabels { info: self.new_label(), entry: self.new_label() };
         self.local_funs.insert((name.to_string(), arity), l);
+    }
+
+    /// A fun or comprehension reads more outer variables than the function
+    /// it is lifted to may take as arguments. (OTP 25 compiles such a fun
+    /// but its module then fails to load.)
+    fn too_many_captured(&mut self, span: Span, n: usize) {
+        self.error(
+            span,
+            format!(
+                "too many variables bound outside this fun or comprehension are used in it ({n}): \
+                 the function it becomes may take at most {MAX_ARITY} arguments"
+            ),
+        );
     }
 
     fn bound_names(&self) -> HashSet<String> {
@@ -69,6 +85,10 @@ impl Gen<'_> {
                 format!("-{}/{}-fun-{}-", top.0, top.1, c.0 - 1)
             }
         };
+        if arity + free.len() > MAX_ARITY {
+            self.too_many_captured(span, free.len());
+            return Src::Nil;
+        }
         let total = (arity + free.len()) as u8;
         let lambda = LambdaIdx(self.lambdas.len() as u32);
         self.lambdas.push(LambdaEntry {
@@ -224,6 +244,10 @@ impl Gen<'_> {
         quals_vars(quals, &mut mentioned);
         let mut fvs: Vec<String> = mentioned.into_iter().filter(|v| bound.contains(v)).collect();
         fvs.sort();
+        if fvs.len() > MAX_ARITY {
+            self.too_many_captured(span, fvs.len());
+            return atom("[]", span);
+        }
         self.register_local(&fname, fvs.len() as u8);
         let inner_bound: HashSet<String> = fvs.iter().cloned().collect();
         let body = self.lc_quals(e, quals, start, &inner_bound, names, span);
@@ -332,6 +356,10 @@ impl Gen<'_> {
                 let mut fvs: Vec<String> =
                     mentioned.into_iter().filter(|v| bound.contains(v) && !pvars.contains(v)).collect();
                 fvs.sort();
+                if 1 + accv.is_some() as usize + fvs.len() > MAX_ARITY {
+                    self.too_many_captured(span, fvs.len());
+                    return atom("[]", span);
+                }
                 let total = (1 + accv.is_some() as usize + fvs.len()) as u8;
                 // The same comprehension lowered twice (an `after` body is)
                 // is lifted once.

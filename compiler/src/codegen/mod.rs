@@ -66,6 +66,15 @@
 //! stack, its arguments being placed by parallel moves (`Move`/`Swap`).
 //! `TestHeap {words, live}` precedes each `PutTuple` (words = arity + 1) and
 //! each run of `PutList` (2 words per cell), counting words as BEAM does.
+//! Pattern matching reuses the registers of dead values (`pattern.rs`,
+//! "Register reuse"). A frameless body whose matches bind more than
+//! `expr::FRAMELESS_VARS` variables gets a frame (its variables go to y
+//! slots), and so does a tuple, map or binary of more than
+//! `analysis::WIDE` computed elements, whose values `exprs` moves to y
+//! slots once the depth reaches `expr::SPILL_DEPTH`. Code that still needs
+//! more than 1023 values in x registers at once (a clause whose pattern
+//! binds 1100 variables that its body all reads: OTP 25 refuses it too,
+//! "An implementation limit was reached") is reported as too large (E0900).
 //!
 //! # Pattern matching
 //! Clauses are compiled as in OTP's v3_kernel: rows of patterns are split
@@ -147,6 +156,9 @@
 //! variable used only before the first call costs no y-slot traffic).
 //!
 //! # Known limits
+//! - A fun or comprehension reading more than 255 outer variables is
+//!   refused (its lifted function would take more than 255 arguments;
+//!   OTP 25 compiles it and then fails to load the module).
 //! - Variables of a body with a frame still get a y slot each (frames are
 //!   bigger than needed, `Allocate` initialises the unused slots), and
 //!   functions with `try`/`catch` are not cleaned up by `opt.rs`.
@@ -301,7 +313,11 @@ struct FnState {
     /// generated (their frame holds the handler: no call there may be
     /// made a tail call).
     protected: u16,
-    /// A pattern needed more x registers than an instruction may name
+    /// x registers below `floor` may be read by a failure continuation of
+    /// the match being compiled (or by code around it): pattern matching
+    /// never overwrites them (see `pattern.rs`, "Register reuse").
+    floor: u16,
+    /// Code needed more x registers than an instruction may name
     /// (`bc::MAX_X_REGS`): the function is reported as too large.
     x_overflow: bool,
 }
@@ -436,6 +452,12 @@ impl<'s> Gen<'s> {
     }
 
     pub(crate) fn emit(&mut self, i: Instr) {
+        // Every x register the code names is below the depth (see
+        // "Registers" above), so this catches any value pushed past the
+        // last register, wherever it was pushed.
+        if self.f.depth >= bc::MAX_X_REGS {
+            self.f.x_overflow = true;
+        }
         let pc = self.code.len() as u32;
         if self.line_entries.last().map(|e| e.line) != Some(self.cur_line) {
             self.line_entries.push(bc::LineEntry { pc, line: self.cur_line });
@@ -613,8 +635,8 @@ impl<'s> Gen<'s> {
             self.error(
                 at,
                 format!(
-                    "function {name}/{arity} is too large to compile: its patterns need more than {} x registers",
-                    bc::MAX_X_REGS
+                    "function {name}/{arity} is too large to compile: it needs more than {} values in x registers at once",
+                    bc::MAX_X_REGS - 1
                 ),
             );
         }

@@ -1,6 +1,25 @@
 //! Pattern-match compilation: clauses to a decision tree (v3_kernel's
 //! variable, constructor and mixture rules), guards to tests, and the code
 //! run when a clause is chosen (its "arm").
+//!
+//! # Register reuse
+//! Values taken apart are pushed on the x stack (`Gen::push`), but a
+//! register whose value is dead is used again, so a pattern needs about as
+//! many registers as it has values alive at once, not one per sub-term:
+//! - a variable that nothing reads is a wildcard (`Gen::pat`), so it is not
+//!   extracted from a tuple, skipped in a binary, and its register is free;
+//! - a list cell's tail goes into the cell's own register (`GetList`), and
+//!   the last element taken from a tuple into the tuple's register;
+//! - a column that was bound to a dead variable, ignored, or compared with
+//!   a literal, is popped off the stack if it is on top (`release`).
+//!
+//! A register may be overwritten only if it is at or above the floor
+//! (`FnState::floor`): the depth when the match started (the arguments of
+//! a `function_clause`, the value of a `case_clause`, the variables bound
+//! before) raised, around code that may fail into a later group of rows,
+//! to the depth where that group starts (`protecting`), and if no column
+//! still to match, no binding and no check of a remaining row names it
+//! (`reusable`).
 
 use super::{Gen, Loc};
 use crate::ast::{self, BinType, Clause, Expr, ExprKind, Pat, PatKind, Span};
@@ -198,6 +217,9 @@ impl Gen<'_> {
 
     pub(crate) fn pat(&mut self, p: &Pat) -> Pt {
         match &p.kind {
+            // A variable nothing reads (and no other pattern mentions) is
+            // a wildcard: it needs no register (`analysis::function_refs`).
+            PatKind::Var(v) if !self.f.refs.contains(v) => Pt::Any,
             PatKind::Var(v) => Pt::Bind(v.clone(), Box::new(Pt::Any)),
             PatKind::Wildcard => Pt::Any,
             PatKind::Atom(a) => Pt::Const(Const::Atom(a.clone())),
@@ -344,6 +366,43 @@ impl Gen<'_> {
         r
     }
 
+    /// The register of `occ` if the code matching `rows` may overwrite it:
+    /// an x register at or above the floor that no remaining column
+    /// (`rest`) and no binding or check of a row still needs.
+    fn reusable<'r>(&self, occ: Src, rest: &[Src], rows: impl IntoIterator<Item = &'r Row>) -> Option<u16> {
+        let Src::X(r) = occ else { return None };
+        let used = |s: &Src| *s == occ;
+        if r < self.f.floor
+            || rest.iter().any(used)
+            || rows
+                .into_iter()
+                .any(|row| row.binds.iter().any(|(_, s)| used(s)) || row.checks.iter().any(|(a, b)| used(a) || used(b)))
+        {
+            return None;
+        }
+        Some(r)
+    }
+
+    /// `occ` has been looked at for the last time by the code matching
+    /// `rows`: if it is the top register and reusable, pop it.
+    fn release(&mut self, occ: Src, rest: &[Src], rows: &[Row]) {
+        if let Some(r) = self.reusable(occ, rest, rows) {
+            if r + 1 == self.f.depth {
+                self.f.depth = r;
+            }
+        }
+    }
+
+    /// Run `f` with the floor raised to `depth`: the code it generates may
+    /// jump to a continuation that reads the registers below `depth`.
+    fn protecting<T>(&mut self, depth: u16, f: impl FnOnce(&mut Self) -> T) -> T {
+        let saved = self.f.floor;
+        self.f.floor = saved.max(depth);
+        let out = f(self);
+        self.f.floor = saved;
+        out
+    }
+
     // ------------------------------------------------------------ entry points
 
     /// Match `occs` against clauses (one pattern per occurrence each).
@@ -361,10 +420,18 @@ impl Gen<'_> {
             .enumerate()
             .map(|(i, c)| Row::new(c.params.iter().map(|p| self.pat(p)).collect(), i))
             .collect();
-        self.match_rows(occs, rows, fail, &arms, mode);
+        self.match_rows_entry(occs, rows, fail, &arms, mode);
     }
 
-    pub(crate) fn match_rows(&mut self, occs: &[Src], rows: Vec<Row>, fail: Label, arms: &[Arm], mode: ArmMode) {
+    /// Match `occs` against `rows` (the entry from outside the matcher):
+    /// every x register in use before the match is protected from reuse.
+    pub(crate) fn match_rows_entry(&mut self, occs: &[Src], rows: Vec<Row>, fail: Label, arms: &[Arm], mode: ArmMode) {
+        let saved = std::mem::replace(&mut self.f.floor, self.f.depth);
+        self.match_rows(occs, rows, fail, arms, mode);
+        self.f.floor = saved;
+    }
+
+    fn match_rows(&mut self, occs: &[Src], rows: Vec<Row>, fail: Label, arms: &[Arm], mode: ArmMode) {
         if rows.is_empty() {
             self.emit(Instr::Jump { label: fail });
             return;
@@ -398,17 +465,23 @@ impl Gen<'_> {
             let last = gi + 1 == n;
             let next = if last { fail } else { self.new_label() };
             self.f.depth = depth0;
+            let floor = if last { 0 } else { depth0 };
             if is_any(&g[0].cols[0]) {
-                let g = g
+                let g: Vec<Row> = g
                     .into_iter()
                     .map(|mut r| {
                         r.cols.remove(0);
                         r
                     })
                     .collect();
-                self.match_rows(&occs[1..], g, next, arms, mode);
+                self.protecting(floor, |me| {
+                    // The column is bound or ignored: its register is free
+                    // again if it is the top one and nothing reads it.
+                    me.release(occ, &occs[1..], &g);
+                    me.match_rows(&occs[1..], g, next, arms, mode)
+                });
             } else {
-                self.match_con(occs, g, next, arms, mode);
+                self.protecting(floor, |me| me.match_con(occs, g, next, arms, mode));
             }
             if !last {
                 self.f.depth = depth0;
@@ -464,13 +537,13 @@ impl Gen<'_> {
             self.f.depth = depth0;
             let (frows, others): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|r| family(&r.cols[0]) == fam);
             rows = others;
-            match fam {
-                Fam::Lit => self.match_lits(occ, rest, frows, next, fail, arms, mode),
-                Fam::List => self.match_lists(occ, rest, frows, next, fail, arms, mode),
-                Fam::Tuple => self.match_tuples(occ, rest, frows, next, fail, arms, mode),
-                Fam::Map => self.match_maps(occ, rest, frows, next, fail, arms, mode),
-                Fam::Bin => self.match_bins(occ, rest, frows, next, fail, arms, mode),
-            }
+            self.protecting(if last { 0 } else { depth0 }, |me| match fam {
+                Fam::Lit => me.match_lits(occ, rest, frows, next, fail, arms, mode),
+                Fam::List => me.match_lists(occ, rest, frows, next, fail, arms, mode),
+                Fam::Tuple => me.match_tuples(occ, rest, frows, next, fail, arms, mode),
+                Fam::Map => me.match_maps(occ, rest, frows, next, fail, arms, mode),
+                Fam::Bin => me.match_bins(occ, rest, frows, next, fail, arms, mode),
+            });
             if !last {
                 self.f.depth = depth0;
                 self.place(next);
@@ -514,7 +587,9 @@ impl Gen<'_> {
             for (c, l) in consts.iter().zip(labels) {
                 self.f.depth = depth0;
                 self.place(l);
-                self.match_rows(rest, sub(c), fail, arms, mode);
+                let rows = sub(c);
+                self.release(occ, rest, &rows);
+                self.match_rows(rest, rows, fail, arms, mode);
             }
         } else {
             let n = consts.len();
@@ -523,7 +598,11 @@ impl Gen<'_> {
                 self.f.depth = depth0;
                 let s = self.const_src(c);
                 self.emit(Instr::Cmp { op: CmpOp::EqExact, a: occ, b: s, fail: nextc });
-                self.match_rows(rest, sub(c), fail, arms, mode);
+                let rows = sub(c);
+                self.protecting(if i + 1 == n { 0 } else { depth0 }, |me| {
+                    me.release(occ, rest, &rows);
+                    me.match_rows(rest, rows, fail, arms, mode)
+                });
                 if i + 1 != n {
                     self.place(nextc);
                 }
@@ -565,7 +644,12 @@ impl Gen<'_> {
             let nil_l = if has_nil { self.new_label() } else { next };
             self.emit(Instr::Test { test: TypeTest::Cons, src: occ, fail: nil_l });
             let h = self.push();
-            let t = self.push();
+            // The tail may replace the cell it comes from, so that a long
+            // list pattern does not take two registers per element.
+            let t = match self.reusable(occ, rest, &cons_rows) {
+                Some(r) => r,
+                None => self.push(),
+            };
             self.emit(Instr::GetList { src: occ, head: Dst::X(h), tail: Dst::X(t) });
             let mut occs = vec![Src::X(h), Src::X(t)];
             occs.extend_from_slice(rest);
@@ -662,16 +746,18 @@ impl Gen<'_> {
                 (es, r)
             })
             .collect();
+        let keep: Vec<usize> =
+            (0..n).filter(|&j| (!skip_first || j != 0) && !rows.iter().all(|(es, _)| is_any(&es[j]))).collect();
+        // The last element taken may replace the tuple.
+        let reuse = self.reusable(occ, rest, rows.iter().map(|(_, r)| r));
         let mut occs = Vec::new();
-        let mut keep = Vec::new();
-        for j in 0..n {
-            if (skip_first && j == 0) || rows.iter().all(|(es, _)| is_any(&es[j])) {
-                continue;
-            }
-            let r = self.push();
+        for (k, &j) in keep.iter().enumerate() {
+            let r = match reuse {
+                Some(r) if k + 1 == keep.len() => r,
+                _ => self.push(),
+            };
             self.emit(Instr::GetTupleElement { src: occ, index: j as u32, dst: Dst::X(r) });
             occs.push(Src::X(r));
-            keep.push(j);
         }
         occs.extend_from_slice(rest);
         let rows: Vec<Row> = rows
@@ -724,7 +810,8 @@ impl Gen<'_> {
             occs.extend_from_slice(rest);
             cols.append(&mut r.cols);
             r.cols = cols;
-            self.match_rows(&occs, vec![r], nextr, arms, mode);
+            let floor = if i + 1 == n { 0 } else { depth0 };
+            self.protecting(floor, |me| me.match_rows(&occs, vec![r], nextr, arms, mode));
             if i + 1 != n {
                 self.place(nextr);
             }
@@ -836,7 +923,8 @@ impl Gen<'_> {
             occs.extend_from_slice(rest);
             cols.append(&mut r.cols);
             r.cols = cols;
-            self.match_rows(&occs, vec![r], nextr, arms, mode);
+            let floor = if i + 1 == n { 0 } else { depth0 };
+            self.protecting(floor, |me| me.match_rows(&occs, vec![r], nextr, arms, mode));
             if i + 1 != n {
                 self.place(nextr);
             }
