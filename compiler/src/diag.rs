@@ -87,12 +87,11 @@ pub fn render(file_name: &str, source: &str, diags: &[Diagnostic], color: bool) 
         let line_end = source[line_start..].find('\n').map_or(source.len(), |i| line_start + i);
         let text = source[line_start..line_end].trim_end_matches('\r');
         let gutter = line.to_string().len();
-        out.push_str(&format!("{blue}{:gutter$} |{reset}\n", ""));
-        out.push_str(&format!("{blue}{line} |{reset} {text}\n"));
-        // Carets: copy tabs so they line up under the text.
-        let pad: String = text.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
         let end = (d.span.end as usize).clamp(clamped, line_end);
         let width = source[floor_boundary(source, clamped)..floor_boundary(source, end)].chars().count().max(1);
+        let (text, pad, width) = excerpt(text, col - 1, width);
+        out.push_str(&format!("{blue}{:gutter$} |{reset}\n", ""));
+        out.push_str(&format!("{blue}{line} |{reset} {text}\n"));
         let label = d.label.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
         out.push_str(&format!("{blue}{:gutter$} |{reset} {pad}{sev_color}{}{label}{reset}\n", "", "^".repeat(width)));
         if let Some(h) = &d.hint {
@@ -103,10 +102,73 @@ pub fn render(file_name: &str, source: &str, diags: &[Diagnostic], color: bool) 
     out
 }
 
+/// A source line longer than this many characters is shown cut around the
+/// span, `...` marking what was left out (as rustc does): a generated
+/// 3000-column line repeated under each of its hundreds of warnings helps
+/// nobody.
+const MAX_SHOWN: usize = 100;
+/// Characters of a cut line shown before the span's start.
+const SHOWN_BEFORE: usize = 40;
+
+/// The text of a source line to show, the padding that puts the carets
+/// under column `col0` (0-based) of it, and the carets' width (at most the
+/// shown text). Padding copies tabs so that the carets line up.
+fn excerpt(text: &str, col0: usize, width: usize) -> (String, String, usize) {
+    let pad_of = |cs: &[char]| -> String { cs.iter().map(|&c| if c == '\t' { '\t' } else { ' ' }).collect() };
+    let chars: Vec<char> = text.chars().collect();
+    let n = chars.len();
+    let col0 = col0.min(n);
+    if n <= MAX_SHOWN {
+        return (text.to_string(), pad_of(&chars[..col0]), width);
+    }
+    let from = col0.saturating_sub(SHOWN_BEFORE);
+    let to = (from + MAX_SHOWN).min(n);
+    let mut shown = String::new();
+    let mut pad = String::new();
+    if from > 0 {
+        shown.push_str("...");
+        pad.push_str("   ");
+    }
+    shown.extend(&chars[from..to]);
+    if to < n {
+        shown.push_str("...");
+    }
+    pad.push_str(&pad_of(&chars[from..col0]));
+    (shown, pad, width.min(to.saturating_sub(col0)).max(1))
+}
+
 fn floor_boundary(s: &str, mut i: usize) -> usize {
     i = i.min(s.len());
     while !s.is_char_boundary(i) {
         i -= 1;
     }
     i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A long line is cut around the span and the caret stays under it;
+    /// a short one is shown whole.
+    #[test]
+    fn long_lines_are_cut_around_the_span() {
+        let src = format!("f() -> {}.\n", (0..1000).map(|i| format!("X{i}")).collect::<Vec<_>>().join("+"));
+        let at = src.find("X500").unwrap() as u32;
+        let d = Diagnostic::warning("W0001", Span { start: at, end: at + 4 }, "variable 'X500' is unbound");
+        let out = render("a.mrl", &src, &[d], false);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], format!("a.mrl:1:{}: warning: variable 'X500' is unbound", at + 1));
+        let text = lines[2].strip_prefix("1 | ").unwrap();
+        let carets = lines[3].strip_prefix("  | ").unwrap();
+        assert!(text.starts_with("...") && text.ends_with("..."), "{text}");
+        assert!(text.chars().count() <= MAX_SHOWN + 6, "{text}");
+        let col = carets.find('^').unwrap();
+        assert_eq!(&text[col..col + 4], "X500");
+        assert_eq!(carets.trim(), "^^^^");
+        let short = "f() -> X.\n";
+        let d = Diagnostic::error("E0001", Span { start: 7, end: 8 }, "variable 'X' is unbound");
+        let out = render("a.mrl", short, &[d], false);
+        assert_eq!(out, "a.mrl:1:8: error: variable 'X' is unbound\n  |\n1 | f() -> X.\n  |        ^\n\n");
+    }
 }

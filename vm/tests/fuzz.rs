@@ -455,8 +455,14 @@ fn mutate_source(src: &str, rng: &mut Rng) -> String {
     out.into_iter().collect()
 }
 
+/// On a thread with the stack the `minierl` binary gives the compiler: the
+/// corpus holds expressions nested 10,000 deep (`basics/deep_nesting`).
 #[test]
 fn mutated_sources_never_panic_the_compiler() {
+    std::thread::Builder::new().stack_size(256 << 20).spawn(mutated_sources).unwrap().join().unwrap();
+}
+
+fn mutated_sources() {
     let srcs = sources();
     assert!(srcs.len() >= 10);
     let opts = minierl_compiler::Options::default();
