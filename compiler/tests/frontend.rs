@@ -650,9 +650,15 @@ fn lang_tests_compile_errors() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Every program of lang-tests (outside compile_errors) compiles with no error.
+/// Every program of lang-tests (outside compile_errors) compiles with no
+/// error, on a thread with the stack the `minierl` binary gives the
+/// compiler (`basics/deep_nesting` nests 10,000 deep).
 #[test]
 fn lang_tests_programs_have_no_errors() {
+    std::thread::Builder::new().stack_size(256 << 20).spawn(programs_have_no_errors).unwrap().join().unwrap();
+}
+
+fn programs_have_no_errors() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../lang-tests");
     let mut stack = vec![root];
     let mut failures = Vec::new();
