@@ -769,6 +769,17 @@ fn select(p: &mut Process, c: &Compiled, s: &Subject, caps: &Caps, r: &RunOpts) 
     Ok(p.heap.list(&terms))
 }
 
+/// The subject as text and where `{offset, N}` (a byte offset) starts in
+/// it; an offset past the end is badarg.
+fn subject_at(subj: Term, uni: bool, offset: usize) -> Result<(Subject, usize), Exc> {
+    let s = input_bytes(subj, uni).and_then(|b| Subject::new(b, uni)).ok_or_else(bad)?;
+    if offset > s.bytes.len() {
+        return Err(bad());
+    }
+    let start = s.to_text(offset);
+    Ok((s, start))
+}
+
 fn run(p: &mut Process, subj: Term, re: Term, opts: Term) -> BifResult {
     let opts = opts.list_to_vec().ok_or_else(bad)?;
     let mut r = RunOpts::new();
@@ -778,11 +789,7 @@ fn run(p: &mut Process, subj: Term, re: Term, opts: Term) -> BifResult {
     };
     let c = pat.c;
     let uni = c.flags & UNICODE != 0;
-    let s = input_bytes(subj, uni).and_then(|b| Subject::new(b, uni)).ok_or_else(bad)?;
-    if r.offset > s.bytes.len() {
-        return Err(bad());
-    }
-    let start = s.to_text(r.offset);
+    let (s, start) = subject_at(subj, uni, r.offset)?;
     if !s.text.is_char_boundary(start) {
         return Err(bad());
     }
@@ -1020,11 +1027,7 @@ fn split(p: &mut Process, subj: Term, re: Term, opts: Term) -> BifResult {
     r.global = true;
     let c = pat.c;
     let uni = c.flags & UNICODE != 0;
-    let s = input_bytes(subj, uni).and_then(|b| Subject::new(b, uni)).ok_or_else(bad)?;
-    if r.offset > s.bytes.len() {
-        return Err(bad());
-    }
-    let start = s.to_text(r.offset);
+    let (s, start) = subject_at(subj, uni, r.offset)?;
     let ms = matches(p, &c, &s, start, &r);
     // Pieces as byte ranges, grouped per part (a part, then its groups).
     let mut parts: Vec<Vec<(usize, usize)>> = Vec::new();
