@@ -14,12 +14,14 @@
 //!
 //! The analysis is a greatest fixed point: all functions are assumed not
 //! to return, and a function is dropped from the set as soon as one of its
-//! clauses may return under the current set. It does not follow funs
+//! clauses may return under the current set (a worklist: see
+//! `never_returning`). It does not follow funs
 //! (OTP inlines a fun bound to a variable and applied once, and may then
 //! find more), comprehensions, or types (a clause that cannot match).
 
 use crate::ast::*;
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
 /// What an unqualified call `name/arity` names.
 pub(crate) enum Callee {
@@ -32,22 +34,29 @@ pub(crate) enum Callee {
 
 /// The functions of `funcs` that never return.
 pub(crate) fn never_returning(funcs: &[&Function], classify: &dyn Fn(&str, usize) -> Callee) -> HashSet<(String, u8)> {
-    let mut set: HashSet<(String, u8)> = funcs.iter().map(|f| (f.name.clone(), f.arity)).collect();
-    loop {
-        let a = Analysis { set: &set, classify };
-        let returning: Vec<(String, u8)> = funcs
-            .iter()
-            .filter(|f| set.contains(&(f.name.clone(), f.arity)))
-            .filter(|f| !f.clauses.iter().all(|c| a.body(&c.body)))
-            .map(|f| (f.name.clone(), f.arity))
-            .collect();
-        if returning.is_empty() {
-            return set;
+    let key = |f: &Function| (f.name.clone(), f.arity);
+    let mut set: HashSet<(String, u8)> = funcs.iter().map(|f| key(f)).collect();
+    let by_key: HashMap<(String, u8), &Function> = funcs.iter().map(|f| (key(f), *f)).collect();
+    // A worklist: a function is looked at again only when a function its
+    // last look relied on was found to return (`callers`), so a chain of
+    // N calls costs O(N) looks, not O(N²).
+    let mut callers: HashMap<(String, u8), Vec<(String, u8)>> = HashMap::new();
+    let mut work: Vec<(String, u8)> = funcs.iter().map(|f| key(f)).collect();
+    while let Some(k) = work.pop() {
+        if !set.contains(&k) {
+            continue;
         }
-        for r in returning {
-            set.remove(&r);
+        let a = Analysis { set: &set, classify, consulted: RefCell::new(Vec::new()) };
+        let never = by_key[&k].clauses.iter().all(|c| a.any(&c.body));
+        for callee in a.consulted.into_inner() {
+            callers.entry(callee).or_default().push(k.clone());
+        }
+        if !never {
+            set.remove(&k);
+            work.extend(callers.remove(&k).unwrap_or_default());
         }
     }
+    set
 }
 
 /// `erlang:F/A` always raises.
@@ -58,14 +67,13 @@ fn raising_bif(f: &str, arity: usize) -> bool {
 struct Analysis<'a> {
     set: &'a HashSet<(String, u8)>,
     classify: &'a dyn Fn(&str, usize) -> Callee,
+    /// The local functions whose answer this look used.
+    consulted: RefCell<Vec<(String, u8)>>,
 }
 
 impl Analysis<'_> {
-    /// A body never returns if one of its expressions does not.
-    fn body(&self, es: &[Expr]) -> bool {
-        es.iter().any(|e| self.expr(e))
-    }
-
+    /// A body (or the operands evaluated in order) never returns if one
+    /// of its expressions does not.
     fn any(&self, es: &[Expr]) -> bool {
         es.iter().any(|e| self.expr(e))
     }
@@ -107,7 +115,12 @@ impl Analysis<'_> {
             ExprKind::LocalCall(n, args) => {
                 self.any(args)
                     || match (self.classify)(&n.name, args.len()) {
-                        Callee::Local => self.set.contains(&(n.name.clone(), args.len() as u8)),
+                        Callee::Local => {
+                            let k = (n.name.clone(), args.len() as u8);
+                            let never = self.set.contains(&k);
+                            self.consulted.borrow_mut().push(k);
+                            never
+                        }
                         Callee::Raises => true,
                         Callee::Other => false,
                     }
@@ -125,19 +138,19 @@ impl Analysis<'_> {
             ExprKind::Receive(clauses, after) => match after {
                 None => self.clauses(clauses),
                 Some(a) => {
-                    self.expr(&a.timeout) || ((clauses.is_empty() || self.clauses(clauses)) && self.body(&a.body))
+                    self.expr(&a.timeout) || ((clauses.is_empty() || self.clauses(clauses)) && self.any(&a.body))
                 }
             },
             ExprKind::Try(t) => {
-                let no_value = self.body(&t.body) || (!t.of.is_empty() && self.clauses(&t.of));
-                self.body(&t.after) || (no_value && t.catches.iter().all(|c| self.body(&c.body)))
+                let no_value = self.any(&t.body) || (!t.of.is_empty() && self.clauses(&t.of));
+                self.any(&t.after) || (no_value && t.catches.iter().all(|c| self.any(&c.body)))
             }
         }
     }
 
     /// Every clause never returns (and there is one).
     fn clauses(&self, cs: &[Clause]) -> bool {
-        !cs.is_empty() && cs.iter().all(|c| self.body(&c.body))
+        !cs.is_empty() && cs.iter().all(|c| self.any(&c.body))
     }
 }
 
@@ -145,4 +158,54 @@ impl Analysis<'_> {
 /// raises, unless the module defines or imports that name.
 pub(crate) fn raising_auto_import(name: &str, arity: usize) -> bool {
     raising_bif(name, arity) && name != "raise" && crate::bifs::is_auto_imported(name, arity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn never(src: &str) -> Vec<String> {
+        let (m, diags) = crate::parse("t.mrl", src, &crate::Options::default());
+        assert!(diags.iter().all(|d| d.severity != crate::Severity::Error), "{diags:?}");
+        let m = m.expect("a module");
+        let funcs: Vec<&Function> = m
+            .forms
+            .iter()
+            .filter_map(|f| match f {
+                Form::Function(f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        let names: HashSet<(String, u8)> = funcs.iter().map(|f| (f.name.clone(), f.arity)).collect();
+        let classify = |n: &str, a: usize| {
+            if names.contains(&(n.to_string(), a as u8)) {
+                Callee::Local
+            } else if raising_auto_import(n, a) {
+                Callee::Raises
+            } else {
+                Callee::Other
+            }
+        };
+        let mut v: Vec<String> =
+            never_returning(&funcs, &classify).into_iter().map(|(n, a)| format!("{n}/{a}")).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn raising_looping_and_returning_functions() {
+        let src = "-module(t).\n\
+            fail(X) -> error({bad, X}).\n\
+            spin(0) -> fail(0); spin(N) -> spin(N - 1).\n\
+            loop(S) -> receive M -> loop([M | S]) end.\n\
+            ping(0) -> exit(done); ping(N) -> pong(N - 1).\n\
+            pong(N) -> ping(N).\n\
+            maybe(1) -> fail(1); maybe(X) -> X.\n\
+            caught(X) -> try fail(X) catch _:_ -> ok end.\n\
+            in_after(X) -> try ok after fail(X) end.\n\
+            chain0() -> [chain1()].\n\
+            chain1() -> [chain2()].\n\
+            chain2() -> done.\n";
+        assert_eq!(never(src), ["fail/1", "in_after/1", "loop/1", "ping/1", "pong/1", "spin/1"]);
+    }
 }
