@@ -211,11 +211,17 @@ fn read(p: &mut Process, a: &[Term]) -> BifResult {
         read_bytes(&mut f, n)
     };
     drop(f);
-    Ok(match r {
+    Ok(read_reply(p, r, n))
+}
+
+/// The answer to a read of `n` bytes: `{ok, Bin}`, `eof` when nothing was
+/// left to read, or `{error, Posix}`.
+fn read_reply(p: &mut Process, r: std::io::Result<Vec<u8>>, n: usize) -> Term {
+    match r {
         Ok(b) if b.is_empty() && n > 0 => eof(),
         Ok(b) => ok_bin(p, &b),
         Err(e) => io_error(p, &e),
-    })
+    }
 }
 
 /// `erts_file:read_line(H)`: the bytes up to and including the next `\n`
@@ -312,11 +318,7 @@ fn pread(p: &mut Process, a: &[Term]) -> BifResult {
     let mut f = lock(&h);
     let r = f.seek(SeekFrom::Start(at as u64)).and_then(|_| read_bytes(&mut f, n));
     drop(f);
-    Ok(match r {
-        Ok(b) if b.is_empty() && n > 0 => eof(),
-        Ok(b) => ok_bin(p, &b),
-        Err(e) => io_error(p, &e),
-    })
+    Ok(read_reply(p, r, n))
 }
 
 /// `erts_file:pwrite(H, At, Bin)`: the position is left after the data.
